@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install everything tier0 needs on a fresh Debian 12 machine, idempotently and pinned:
+#   - Debian packages: Mosquitto, RabbitMQ, Prometheus, openssl (apt)
+#   - a Python virtualenv at .venv with requirements-dev.txt (pip)
+#   - the local Kubernetes control plane binaries, built from Go modules and cached
+#     outside the repo (devenv/k8s/build.sh); skip with TIER0_SKIP_K8S=1
+# Re-running is cheap: every step checks before it works.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m[install]\033[0m %s\n' "$*" >&2; }
+
+APT_PACKAGES=(mosquitto mosquitto-clients rabbitmq-server prometheus openssl curl)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  log "apt: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The Debian packages start their services; tier0 runs its own instances on its own
+  # ports and data folders, so the system ones are stopped to free 1883/5672.
+  for svc in mosquitto rabbitmq-server prometheus; do
+    (command -v systemctl >/dev/null && $SUDO systemctl disable --now "$svc" 2>/dev/null) || true
+    (command -v service >/dev/null && $SUDO service "$svc" stop 2>/dev/null) || true
+  done
+else
+  log "apt: all of ${APT_PACKAGES[*]} present"
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  log "python: creating .venv with $($PY --version)"
+  $PY -m venv .venv
+fi
+stamp=.venv/.tier0-requirements.sha256
+want=$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "python: installing pinned requirements (requirements-dev.txt)"
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+  echo "$want" > "$stamp"
+else
+  log "python: .venv up to date"
+fi
+
+if [ "${TIER0_SKIP_K8S:-0}" != 1 ] && [ -x devenv/k8s/build.sh ]; then
+  devenv/k8s/build.sh
+fi
+log "done"
