@@ -11,13 +11,13 @@ deps: ## Install apt packages, the pinned .venv and the cached Kubernetes binari
 	@scripts/install.sh
 
 up: deps ## Start the whole system locally (brokers, 2x Redis, 2x API, ingest, simulators, control plane, operator)
-	@$(VENV)/tier0-dev up
+	@$(VENV)/python -m tier0_devenv up
 
 down: ## Stop everything `make up` started, and nothing else
-	@$(VENV)/tier0-dev down
+	@$(VENV)/python -m tier0_devenv down
 
 status: ## Show what `make up` started and whether it is healthy
-	@$(VENV)/tier0-dev status
+	@$(VENV)/python -m tier0_devenv status
 
 test: deps ## Run the whole test suite (unit, integration, end-to-end, operator on a real API server)
 	@$(VENV)/python -m pytest

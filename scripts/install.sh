@@ -40,7 +40,6 @@ want=$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cu
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "python: installing pinned requirements (requirements-dev.txt)"
   .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
-  .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
   echo "$want" > "$stamp"
 else
   log "python: .venv up to date"
@@ -49,4 +48,8 @@ fi
 if [ "${TIER0_SKIP_K8S:-0}" != 1 ] && [ -x devenv/k8s/build.sh ]; then
   devenv/k8s/build.sh
 fi
+# The source roots go on the venv's path through a .pth file rather than an editable
+# install, so packages added later are importable without reinstalling.
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+printf '%s\n' "$PWD/services" "$PWD/simulators" "$PWD/operator" "$PWD/devenv" "$PWD" > "$site/tier0-src.pth"
 log "done"
