@@ -1,0 +1,89 @@
+"""The payload models accept the seed's samples and reject what ingest must set aside."""
+
+import copy
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from tier0_common.schema import Telemetry, UserActivity
+
+SEED_TELEMETRY: dict[str, Any] = {
+    "device_id": "TURB-00912",
+    "device_type": "turbine",
+    "site_id": "WY-ALPHA",
+    "timestamp_utc": "2025-11-16T12:00:00Z",
+    "firmware": "3.2.1",
+    "metrics": {
+        "rpm": 3487,
+        "inlet_temp_c": 412.6,
+        "exhaust_temp_c": 532.4,
+        "vibration_mm_s": 2.1,
+        "pressure_bar": 17.8,
+        "power_kw": 12850.4,
+    },
+    "status": {"state": "OK", "code": "TURB-OK", "message": "Nominal"},
+    "location": {"lat": 43.4231, "lon": -106.3148},
+    "tags": {"vendor": "HanTech", "loop": "A1"},
+}
+
+SEED_ACTIVITY: dict[str, Any] = {
+    "message_id": "MSG-20251116-00123",
+    "timestamp_utc": "2025-11-16T12:00:00Z",
+    "site_id": "SFO-WEB-01",
+    "metrics": {
+        "active_users": 324,
+        "active_connections": 289,
+        "server_cpu_pct": 64.3,
+        "server_memory_gb": 18.7,
+        "average_latency_ms": 72.4,
+    },
+    "active_users_list": [],
+}
+
+
+def test_seed_samples_validate() -> None:
+    telemetry = Telemetry.model_validate(SEED_TELEMETRY)
+    assert telemetry.metrics["rpm"] == 3487
+    assert UserActivity.model_validate(SEED_ACTIVITY).metrics.active_users == 324
+
+
+def _mutated(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(SEED_TELEMETRY)
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return doc
+
+
+@pytest.mark.parametrize(
+    "path,value",
+    [
+        (("device_type",), "windmill"),
+        (("metrics", "rpm"), "fast"),
+        (("metrics", "rpm"), float("nan")),
+        (("metrics", "power_kw"), KeyError),
+        (("metrics", "coolant_temp_c"), 10.0),
+        (("status", "state"), "BROKEN"),
+        (("location", "lat"), 123.0),
+        (("timestamp_utc",), "yesterday"),
+        (("device_id",), ""),
+        (("device_id",), "TURB 1; DROP"),
+        (("firmware",), KeyError),
+        (("unexpected",), 1),
+    ],
+)
+def test_invalid_telemetry_is_rejected(path: tuple[str, ...], value: Any) -> None:
+    with pytest.raises(ValidationError):
+        Telemetry.model_validate(_mutated(path, value))
+
+
+def test_negative_user_counts_are_rejected() -> None:
+    doc = copy.deepcopy(SEED_ACTIVITY)
+    doc["metrics"]["active_users"] = -1
+    with pytest.raises(ValidationError):
+        UserActivity.model_validate(doc)
