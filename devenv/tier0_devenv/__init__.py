@@ -1,0 +1,1 @@
+"""Local process environment of tier0: `make up` / `make down` / `make status` and the test servers."""

@@ -1,0 +1,210 @@
+"""Process specs for the three servers tier0 needs: Mosquitto, RabbitMQ, Redis.
+
+Each builder writes the server's configuration under the run folder and returns
+ProcessSpecs for the supervisor; `make up` and the pytest fixtures both use them, so
+a server is started one way only. Every instance is private: own ports, own data
+and log folders, own Erlang cookie and epmd, nothing read from /etc or /var. That
+keeps it clear of the Debian system services and of other instances on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import binaries
+from .probes import AmqpProbe, MqttProbe, RedisProbe
+from .processes import ProcessSpec, TcpCheck
+
+LOOPBACK = "127.0.0.1"
+
+
+def mosquitto_specs(
+    run_dir: Path, port: int, *, name: str = "mosquitto", bind_all: bool = False
+) -> list[ProcessSpec]:
+    """One Mosquitto broker; anonymous, in-memory, sized for a 100k-device fleet."""
+    conf = run_dir / name / "mosquitto.conf"
+    listener = f"listener {port}" if bind_all else f"listener {port} {LOOPBACK}"
+    lines = [
+        "# Written by tier0_devenv; edits are overwritten on the next start.",
+        listener,
+        "allow_anonymous true",
+        "persistence false",
+        # Bursts from 100k devices must queue, not drop, for slow subscribers.
+        "max_queued_messages 100000",
+        "max_inflight_messages 0",
+        "max_connections -1",
+        "set_tcp_nodelay true",
+        # stdout is captured by the supervisor into logs/<name>.log.
+        "log_dest stdout",
+        "log_timestamp_format %Y-%m-%dT%H:%M:%S",
+        # Run as the caller: started as root, Mosquitto would switch to `mosquitto`.
+        f"user {pwd.getpwuid(os.getuid()).pw_name}",
+    ]
+    return [
+        ProcessSpec(
+            name=name,
+            argv=[binaries.mosquitto(), "-c", str(conf)],
+            ports=[port],
+            health=MqttProbe(LOOPBACK, port),
+            start_timeout=15,
+            prepare=lambda: _write(conf, lines),
+            url=f"mqtt://{LOOPBACK}:{port}",
+        )
+    ]
+
+
+def _write(path: Path, lines: list[str], mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=mode)
+    path.write_text("\n".join(lines) + "\n")
+
+
+@dataclass(frozen=True)
+class RabbitNode:
+    """One private RabbitMQ node and the environment its server and CLI must share."""
+
+    base: Path
+    port: int
+    dist_port: int
+    epmd_port: int
+
+    @property
+    def node(self) -> str:
+        return f"tier0-{self.port}@localhost"
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@{LOOPBACK}:{self.port}/%2F"
+
+    def env(self) -> dict[str, str]:
+        return {
+            # The Erlang cookie is read from $HOME; a private HOME keeps ours apart.
+            "HOME": str(self.base),
+            "ERL_EPMD_PORT": str(self.epmd_port),
+            # Never spawn a detached epmd nobody supervises; ours is started first.
+            "ERL_AFLAGS": "-start_epmd false",
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_USE_LONGNAME": "false",
+            "RABBITMQ_NODE_IP_ADDRESS": LOOPBACK,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_MNESIA_BASE": str(self.base / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.base / "log"),
+            "RABBITMQ_PID_FILE": str(self.base / "rabbitmq.pid"),
+            "RABBITMQ_CONFIG_FILE": str(self.base / "rabbitmq.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.base / "advanced.config"),
+            "RABBITMQ_CONF_ENV_FILE": str(self.base / "rabbitmq-env.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.base / "enabled_plugins"),
+        }
+
+    def prepare(self) -> None:
+        for sub in ("mnesia", "log"):
+            (self.base / sub).mkdir(parents=True, exist_ok=True)
+        cookie = self.base / ".erlang.cookie"
+        if not cookie.exists():
+            cookie.write_text(secrets.token_hex(16).upper())
+            cookie.chmod(0o400)
+        (self.base / "rabbitmq.conf").write_text(
+            "# Written by tier0_devenv.\n"
+            "loopback_users.guest = true\n"
+            "log.console = true\n"
+            "log.console.level = info\n"
+            "log.file = false\n"
+        )
+        (self.base / "rabbitmq-env.conf").write_text("")
+        (self.base / "enabled_plugins").write_text("[].\n")
+
+    def ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run rabbitmqctl against this node (same cookie, same epmd)."""
+        return subprocess.run(
+            [binaries.rabbitmqctl(), "-n", self.node, *args],
+            env={**os.environ, **self.env()},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+def rabbitmq_node(
+    run_dir: Path,
+    port: int,
+    *,
+    name: str = "rabbitmq",
+    dist_port: int | None = None,
+    epmd_port: int | None = None,
+) -> RabbitNode:
+    """Defaults: distribution on port+20000 (RabbitMQ's convention), epmd on port+20001."""
+    return RabbitNode(
+        base=run_dir / name,
+        port=port,
+        dist_port=dist_port if dist_port is not None else port + 20000,
+        epmd_port=epmd_port if epmd_port is not None else port + 20001,
+    )
+
+
+def rabbitmq_specs(node: RabbitNode, *, name: str = "rabbitmq") -> list[ProcessSpec]:
+    """A private epmd, then the broker (foreground, so the supervisor owns it)."""
+    env = node.env()
+    return [
+        ProcessSpec(
+            name=f"{name}-epmd",
+            argv=[binaries.epmd(), "-port", str(node.epmd_port)],
+            env=env,
+            ports=[node.epmd_port],
+            health=TcpCheck(LOOPBACK, node.epmd_port),
+            start_timeout=10,
+            prepare=node.prepare,
+            url=f"epmd://{LOOPBACK}:{node.epmd_port}",
+        ),
+        ProcessSpec(
+            name=name,
+            argv=[binaries.rabbitmq_server()],
+            env=env,
+            cwd=node.base,
+            ports=[node.port, node.dist_port],
+            health=AmqpProbe(LOOPBACK, node.port),
+            start_timeout=90,
+            stop_timeout=30,
+            prepare=node.prepare,
+            url=node.url,
+        ),
+    ]
+
+
+def redis_specs(
+    run_dir: Path, port: int, *, name: str, password: str | None = None
+) -> list[ProcessSpec]:
+    """Redis 8 with the Query Engine and JSON; in-memory only (no RDB, no AOF)."""
+    found = binaries.redis()
+    data_dir = run_dir / name
+    lines = [
+        "# Written by tier0_devenv; edits are overwritten on the next start.",
+        f"port {port}",
+        f"bind {LOOPBACK}",
+        'save ""',
+        "appendonly no",
+        f"dir {data_dir}",
+        "daemonize no",
+        *(f"loadmodule {module}" for module in found.modules),
+    ]
+    if password:
+        lines.append(f"requirepass {password}")
+    conf = data_dir / "redis.conf"
+    return [
+        ProcessSpec(
+            name=name,
+            # A config file rather than arguments keeps a password out of `ps`.
+            argv=[found.server, str(conf)],
+            ports=[port],
+            health=RedisProbe(LOOPBACK, port, password),
+            start_timeout=30,
+            prepare=lambda: _write(conf, lines, mode=0o600),
+            url=f"redis://{LOOPBACK}:{port}/0",
+        )
+    ]

@@ -1,0 +1,53 @@
+"""``python -m tier0_api``: serve this region's API on API_HOST:API_PORT with uvicorn.
+
+Routers of optional components join here: when ``tier0_ai.api`` is importable its
+``routers()`` (images, diagnostics) are mounted too, so one region process serves the
+whole seed API while tier0_api itself never imports AI code.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import structlog
+import uvicorn
+from fastapi import APIRouter
+
+from tier0_common.logs import configure_logging
+
+from .app import create_app
+from .settings import Settings
+
+#: Module whose ``routers()`` returns extra APIRouters, mounted when it is importable.
+EXTRA_ROUTERS_MODULE = "tier0_ai.api"
+
+
+def extra_routers() -> list[APIRouter]:
+    try:
+        module = importlib.import_module(EXTRA_ROUTERS_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name and EXTRA_ROUTERS_MODULE.startswith(exc.name):
+            structlog.get_logger("tier0_api").info(
+                "optional routers not installed", module=EXTRA_ROUTERS_MODULE
+            )
+            return []
+        raise
+    return list(module.routers())
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging("tier0_api", settings.log_level)
+    app = create_app(settings, extra_routers=extra_routers())
+    uvicorn.run(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

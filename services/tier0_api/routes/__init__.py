@@ -1,0 +1,11 @@
+"""One APIRouter per resource; app.py includes them all (plus any extra routers)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import canary, core, devices, users
+
+
+def builtin_routers() -> list[APIRouter]:
+    return [core.router, devices.router, users.router, canary.router]

@@ -1,0 +1,1 @@
+"""Simulators: the IoT fleet over MQTT (iot) and web-site user activity over RabbitMQ (users)."""

@@ -1,0 +1,54 @@
+"""Configuration of the user-activity simulator, read from environment variables.
+
+One typed class so a typo'd or out-of-range value stops the process at start-up with a
+message naming the variable, instead of surfacing as odd behaviour minutes later.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class UserSimSettings(BaseSettings):
+    """Every field is read from the upper-cased environment variable of the same name."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    amqp_url: str = Field(
+        "amqp://guest:guest@localhost:5672/%2F",
+        description="RabbitMQ URL; pika URL query options (heartbeat=30, ...) are honoured",
+    )
+    amqp_exchange: str = Field(
+        "tier0.user-activity",
+        min_length=1,
+        max_length=200,
+        description="durable topic exchange; routing key is activity.<site_id>",
+    )
+    user_sim_interval_seconds: float = Field(
+        5.0, ge=0, le=3600, description="seconds between two reports of the same site"
+    )
+    user_sim_seed: int = Field(0, description="random seed; same seed and clock, same reports")
+    user_sim_rounds: int = Field(0, ge=0, description="rounds to publish then exit; 0 = forever")
+    user_sim_max_listed_users: int = Field(
+        100,
+        ge=0,
+        le=5000,
+        description="cap on active_users_list length (the count in metrics is never capped)",
+    )
+    user_sim_publish_attempts: int = Field(
+        5, ge=1, le=100, description="tries per message when RabbitMQ nacks it or cannot route it"
+    )
+    metrics_port: int = Field(
+        9110, ge=0, le=65535, description="Prometheus /metrics port; 0 disables it"
+    )
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+
+def env_help(settings_class: type[BaseSettings]) -> str:
+    """One line per environment variable (name, default, meaning), for ``--help``."""
+    lines = ["environment variables:"]
+    for name, info in settings_class.model_fields.items():
+        default = "(required)" if info.is_required() else f"[default: {info.default}]"
+        lines.append(f"  {name.upper():<28} {info.description or ''} {default}")
+    return "\n".join(lines) + "\n"

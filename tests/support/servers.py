@@ -1,0 +1,158 @@
+"""Real servers for the test suite, started on free ports in a private run folder.
+
+The start logic is tier0_devenv's (the same specs `make up` uses), so a server that
+works in tests works locally and the other way round. Servers start lazily, the
+first time a test asks for one, and stop when the session ends.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pika
+import redis
+
+from tier0_devenv import infra
+from tier0_devenv.processes import ProcessSpec, Supervisor
+
+Kind = Literal["mqtt", "amqp", "redis"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a test server listens. ``url`` is the form each client library takes."""
+
+    host: str
+    port: int
+    kind: Kind = "redis"
+
+    @property
+    def url(self) -> str:
+        if self.kind == "mqtt":
+            return f"mqtt://{self.host}:{self.port}"
+        if self.kind == "amqp":
+            return f"amqp://guest:guest@{self.host}:{self.port}/%2F"
+        return f"redis://{self.host}:{self.port}/0"
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct ports nothing listens on right now (the kernel's picks, held together
+    while picking so they differ)."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind((infra.LOOPBACK, 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def free_port() -> int:
+    return free_ports(1)[0]
+
+
+@dataclass
+class ServerPool:
+    """Starts each kind of server at most once per session; stops them all at the end."""
+
+    run_dir: Path
+    supervisor: Supervisor = field(init=False)
+    _started: list[str] = field(default_factory=list)
+    _endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    _rabbit: infra.RabbitNode | None = None
+
+    def __post_init__(self) -> None:
+        self.supervisor = Supervisor(self.run_dir)
+
+    def _start(self, specs: list[ProcessSpec]) -> None:
+        for spec in specs:
+            self.supervisor.start(spec)
+            self._started.append(spec.name)
+
+    def mosquitto(self) -> Endpoint:
+        if "mosquitto" not in self._endpoints:
+            port = free_port()
+            self._start(infra.mosquitto_specs(self.run_dir, port))
+            self._endpoints["mosquitto"] = Endpoint(infra.LOOPBACK, port, "mqtt")
+        return self._endpoints["mosquitto"]
+
+    def rabbitmq_node(self) -> infra.RabbitNode:
+        if self._rabbit is None:
+            port, dist_port, epmd_port = free_ports(3)
+            node = infra.rabbitmq_node(self.run_dir, port, dist_port=dist_port, epmd_port=epmd_port)
+            self._start(infra.rabbitmq_specs(node))
+            self._rabbit = node
+        return self._rabbit
+
+    def rabbitmq(self) -> Endpoint:
+        return Endpoint(infra.LOOPBACK, self.rabbitmq_node().port, "amqp")
+
+    def redis(self, region: str) -> Endpoint:
+        name = f"redis-{region}"
+        if name not in self._endpoints:
+            port = free_port()
+            self._start(infra.redis_specs(self.run_dir, port, name=name))
+            self._endpoints[name] = Endpoint(infra.LOOPBACK, port, "redis")
+        return self._endpoints[name]
+
+    def reset_rabbitmq(self) -> None:
+        """Delete every queue and every non-default exchange in the default vhost."""
+        node = self.rabbitmq_node()
+        queues = _ctl_names(node, "list_queues")
+        exchanges = [
+            name
+            for name in _ctl_names(node, "list_exchanges")
+            if name and not name.startswith("amq.")
+        ]
+        if not queues and not exchanges:
+            return
+        connection = pika.BlockingConnection(pika.URLParameters(self.rabbitmq().url))
+        try:
+            channel = connection.channel()
+            for queue in queues:
+                channel.queue_delete(queue)
+            for exchange in exchanges:
+                channel.exchange_delete(exchange)
+        finally:
+            connection.close()
+
+    def stop_all(self) -> None:
+        errors = []
+        for name in reversed(self._started):
+            try:
+                self.supervisor.stop(name)
+            except OSError as exc:
+                errors.append(f"{name}: {exc}")
+        self._started.clear()
+        if errors:
+            raise RuntimeError("could not stop test servers: " + "; ".join(errors))
+
+
+def search_indexes(client: redis.Redis) -> list[str]:
+    """Names of the Query Engine indexes (FT._LIST), as text."""
+    # redis-py leaves execute_command unannotated; give it a type once, here.
+    execute: Callable[..., Any] = client.execute_command
+    return [name.decode() if isinstance(name, bytes) else str(name) for name in execute("FT._LIST")]
+
+
+def clean_redis(endpoint: Endpoint) -> redis.Redis:
+    """A decoded RESP2 client on an empty database with no search indexes."""
+    client = redis.Redis(host=endpoint.host, port=endpoint.port, decode_responses=True)
+    # FLUSHALL empties the indexes but keeps their definitions; drop them so a test that
+    # creates an index never trips over the previous test's.
+    for index in search_indexes(client):
+        client.ft(index).dropindex()
+    client.flushall()
+    return client
+
+
+def _ctl_names(node: infra.RabbitNode, command: str) -> list[str]:
+    result = node.ctl(command, "--quiet", "--no-table-headers", "name")
+    if result.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl {command} failed: {result.stderr.strip()}")
+    return [line.strip() for line in result.stdout.splitlines() if line.strip()]
