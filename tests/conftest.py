@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.support.servers import Endpoint, ServerPool, clean_redis
+from tests.support.servers import Endpoint, ServerPool, clean_redis, reap_abandoned
 
 SLOW_MARKERS = ("integration", "e2e", "k8s")
 
@@ -43,6 +43,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def tier0_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    # pytest keeps the last few session folders under one root; servers a killed
+    # session left there are stopped before new ones start on a 2-core machine.
+    reap_abandoned(tmp_path_factory.getbasetemp().parent, "*/tier0-run*")
     pool = ServerPool(tmp_path_factory.mktemp("tier0-run"))
     yield pool
     pool.stop_all()

@@ -12,6 +12,7 @@ system service that happens to hold the same port.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -19,7 +20,6 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -79,7 +79,7 @@ class HttpCheck:
         try:
             with urllib.request.urlopen(self.url, timeout=self.timeout) as response:
                 return 200 <= int(response.status) < 300
-        except (OSError, urllib.error.URLError, ValueError):
+        except (OSError, http.client.HTTPException, ValueError):
             return False
 
     def __str__(self) -> str:

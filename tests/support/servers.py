@@ -7,6 +7,8 @@ first time a test asks for one, and stop when the session ends.
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,9 +19,16 @@ import pika
 import redis
 
 from tier0_devenv import infra
-from tier0_devenv.processes import ProcessSpec, Supervisor
+from tier0_devenv.processes import (
+    ProcessSpec,
+    Supervisor,
+    process_alive,
+    process_start_ticks,
+)
 
 Kind = Literal["mqtt", "amqp", "redis"]
+#: Marks a run folder with the pytest process that owns its servers.
+OWNER_FILE = "owner.json"
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,9 @@ class ServerPool:
 
     def __post_init__(self) -> None:
         self.supervisor = Supervisor(self.run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        me = {"pid": os.getpid(), "start_ticks": process_start_ticks(os.getpid())}
+        (self.run_dir / OWNER_FILE).write_text(json.dumps(me))
 
     def _start(self, specs: list[ProcessSpec]) -> None:
         for spec in specs:
@@ -138,6 +150,30 @@ def search_indexes(client: redis.Redis) -> list[str]:
     # redis-py leaves execute_command unannotated; give it a type once, here.
     execute: Callable[..., Any] = client.execute_command
     return [name.decode() if isinstance(name, bytes) else str(name) for name in execute("FT._LIST")]
+
+
+def reap_abandoned(pattern_root: Path, pattern: str) -> list[str]:
+    """Stop servers left by test sessions that died without teardown (killed, timed out).
+
+    Only run folders whose owning pytest process is gone are touched, so concurrent
+    sessions on the same machine keep their servers; and the supervisor only signals
+    processes whose pidfile still matches.
+    """
+    reaped = []
+    for owner in pattern_root.glob(f"{pattern}/{OWNER_FILE}"):
+        try:
+            data = json.loads(owner.read_text())
+        except (OSError, ValueError):
+            continue
+        pid = int(data.get("pid", 0))
+        if process_alive(pid) and process_start_ticks(pid) == data.get("start_ticks"):
+            continue
+        supervisor = Supervisor(owner.parent)
+        for name in reversed(supervisor.recorded_names()):
+            if supervisor.stop(name):
+                reaped.append(f"{owner.parent}:{name}")
+        owner.unlink(missing_ok=True)
+    return reaped
 
 
 def clean_redis(endpoint: Endpoint) -> redis.Redis:

@@ -1,0 +1,285 @@
+"""What `make up` runs, in order, as a list of component specs.
+
+A component is a name, the Python module it needs (if any) and a function from
+settings to ProcessSpecs. Adding one — the local Kubernetes control plane, the
+operator — is one more entry in ``components()``; start order is list order and
+`down` stops in reverse start order from the pidfiles, so it needs no entry at all.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from . import infra
+from .processes import (
+    DevenvError,
+    HealthCheck,
+    HttpCheck,
+    ProcessRecord,
+    ProcessSpec,
+    Supervisor,
+)
+from .settings import REPO_ROOT, DevenvSettings
+
+LOCALHOST = "127.0.0.1"
+REGIONS = ("region1", "region2")
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    build: Callable[[DevenvSettings], list[ProcessSpec]]
+    #: A module run with `python -m`; while it does not exist the component is skipped.
+    module: str | None = None
+
+
+def module_runnable(module: str) -> bool:
+    """True if `python -m module` would find something to run."""
+    try:
+        spec = importlib.util.find_spec(module)
+        if spec is not None and spec.submodule_search_locations is not None:
+            spec = importlib.util.find_spec(f"{module}.__main__")
+    except ImportError:
+        return False
+    return spec is not None
+
+
+def python_app(
+    name: str,
+    module: str,
+    env: dict[str, str],
+    *,
+    health_url: str,
+    url: str,
+    start_timeout: float = 60,
+) -> ProcessSpec:
+    """A tier0 Python service run with this interpreter, healthy when ``health_url`` is."""
+    health: HealthCheck = HttpCheck(health_url)
+    return ProcessSpec(
+        name=name,
+        argv=[sys.executable, "-m", module],
+        env={"PYTHONUNBUFFERED": "1", **env},
+        cwd=REPO_ROOT,
+        health=health,
+        start_timeout=start_timeout,
+        url=url,
+    )
+
+
+def _redis_port(settings: DevenvSettings, region: str) -> int:
+    return settings.redis1_port if region == "region1" else settings.redis2_port
+
+
+def _redis_env(settings: DevenvSettings, region: str) -> dict[str, str]:
+    env = {
+        "REGION": region,
+        "REDIS_HOST": LOCALHOST,
+        "REDIS_PORT": str(_redis_port(settings, region)),
+    }
+    if settings.redis_password:
+        env["REDIS_PASSWORD"] = settings.redis_password
+    return env
+
+
+def _amqp_url(settings: DevenvSettings) -> str:
+    return f"amqp://guest:guest@{LOCALHOST}:{settings.amqp_port}/%2F"
+
+
+def _metrics(port: int) -> str:
+    return f"http://{LOCALHOST}:{port}/metrics"
+
+
+def _rabbit_node(settings: DevenvSettings) -> infra.RabbitNode:
+    return infra.rabbitmq_node(
+        settings.run_dir,
+        settings.amqp_port,
+        dist_port=settings.dist_port,
+        epmd_port=settings.resolved_epmd_port,
+    )
+
+
+def _redis(s: DevenvSettings, region: str) -> list[ProcessSpec]:
+    port = _redis_port(s, region)
+    return infra.redis_specs(s.run_dir, port, name=f"redis-{region}", password=s.redis_password)
+
+
+def _infra_components() -> list[Component]:
+    return [
+        Component(
+            "mosquitto",
+            lambda s: infra.mosquitto_specs(s.run_dir, s.mqtt_port, bind_all=s.mqtt_bind_all),
+        ),
+        Component("rabbitmq", lambda s: infra.rabbitmq_specs(_rabbit_node(s))),
+        *_per_region("redis", None, _redis),
+    ]
+
+
+def _mqtt_ingest(s: DevenvSettings, region: str) -> list[ProcessSpec]:
+    port = s.mqtt_ingest1_metrics_port if region == "region1" else s.mqtt_ingest2_metrics_port
+    env = {
+        **_redis_env(s, region),
+        "MQTT_HOST": LOCALHOST,
+        "MQTT_PORT": str(s.mqtt_port),
+        "METRICS_PORT": str(port),
+    }
+    url = _metrics(port)
+    name = f"ingest-mqtt-{region}"
+    return [python_app(name, "tier0_ingest.mqtt", env, health_url=url, url=url)]
+
+
+def _amqp_ingest(s: DevenvSettings, region: str) -> list[ProcessSpec]:
+    port = s.amqp_ingest1_metrics_port if region == "region1" else s.amqp_ingest2_metrics_port
+    env = {**_redis_env(s, region), "AMQP_URL": _amqp_url(s), "METRICS_PORT": str(port)}
+    url = _metrics(port)
+    name = f"ingest-amqp-{region}"
+    return [python_app(name, "tier0_ingest.amqp", env, health_url=url, url=url)]
+
+
+def _api(s: DevenvSettings, region: str) -> list[ProcessSpec]:
+    port = s.api1_port if region == "region1" else s.api2_port
+    env = {**_redis_env(s, region), "API_HOST": LOCALHOST, "API_PORT": str(port)}
+    base = f"http://{LOCALHOST}:{port}"
+    return [
+        python_app(
+            f"api-{region}",
+            "tier0_api",
+            env,
+            health_url=f"{base}/health",
+            url=base,
+            start_timeout=120,
+        )
+    ]
+
+
+def _iot_simulator(s: DevenvSettings) -> list[ProcessSpec]:
+    env = {
+        "MQTT_HOST": LOCALHOST,
+        "MQTT_PORT": str(s.mqtt_port),
+        "NUM_DEVICES": str(s.num_devices),
+        "NUM_SITES": str(s.num_sites),
+        "PUBLISH_INTERVAL_SECONDS": f"{s.publish_interval_seconds:g}",
+        "METRICS_PORT": str(s.iot_sim_metrics_port),
+    }
+    url = _metrics(s.iot_sim_metrics_port)
+    return [python_app("sim-iot", "tier0_simulators.iot", env, health_url=url, url=url)]
+
+
+def _users_simulator(s: DevenvSettings) -> list[ProcessSpec]:
+    env = {"AMQP_URL": _amqp_url(s), "METRICS_PORT": str(s.users_sim_metrics_port)}
+    url = _metrics(s.users_sim_metrics_port)
+    return [python_app("sim-users", "tier0_simulators.users", env, health_url=url, url=url)]
+
+
+def _in_region(
+    build: Callable[[DevenvSettings, str], list[ProcessSpec]], region: str
+) -> Callable[[DevenvSettings], list[ProcessSpec]]:
+    def specs(settings: DevenvSettings) -> list[ProcessSpec]:
+        return build(settings, region)
+
+    return specs
+
+
+def _per_region(
+    name: str, module: str | None, build: Callable[[DevenvSettings, str], list[ProcessSpec]]
+) -> list[Component]:
+    return [Component(f"{name}-{region}", _in_region(build, region), module) for region in REGIONS]
+
+
+def components() -> list[Component]:
+    """Everything `make up` starts, in start order: brokers and stores first, then the
+    consumers that need them, then the APIs, then the simulators that feed them."""
+    return [
+        *_infra_components(),
+        *_per_region("ingest-mqtt", "tier0_ingest.mqtt", _mqtt_ingest),
+        *_per_region("ingest-amqp", "tier0_ingest.amqp", _amqp_ingest),
+        *_per_region("api", "tier0_api", _api),
+        Component("sim-iot", _iot_simulator, "tier0_simulators.iot"),
+        Component("sim-users", _users_simulator, "tier0_simulators.users"),
+    ]
+
+
+# --- operations ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the summary table."""
+
+    name: str
+    pid: int | None
+    url: str
+    status: str
+
+
+def selected_components(settings: DevenvSettings) -> list[Component]:
+    chosen = settings.selected
+    known = [component.name for component in components()]
+    unknown = sorted(chosen - set(known))
+    if unknown:
+        raise DevenvError(f"TIER0_COMPONENTS names unknown components {unknown}; known: {known}")
+    return [c for c in components() if not chosen or c.name in chosen]
+
+
+def up(settings: DevenvSettings, progress: Callable[[str], None]) -> Iterator[Row]:
+    """Start every selected component in order; yields a row per process or skip.
+
+    Stops at the first failure (raising DevenvError); what already started keeps
+    running so its logs can be read, and `down` stops it.
+    """
+    supervisor = Supervisor(settings.run_dir)
+    for component in selected_components(settings):
+        if component.module is not None and not module_runnable(component.module):
+            progress(f"{component.name}: skipped: {component.module} not installed yet")
+            yield Row(component.name, None, "", "skipped")
+            continue
+        for spec in component.build(settings):
+            progress(f"{spec.name}: starting ...")
+            rec, started = supervisor.start(spec)
+            verb = "started" if started else "already running"
+            progress(f"{spec.name}: {verb} (pid {rec.pid}) {spec.url}")
+            yield Row(spec.name, rec.pid, spec.url, "healthy")
+
+
+def down(settings: DevenvSettings, progress: Callable[[str], None]) -> list[ProcessRecord]:
+    """Stop, newest first, every process `up` recorded in the run folder; nothing else."""
+    supervisor = Supervisor(settings.run_dir)
+    stopped = []
+    for name in reversed(supervisor.recorded_names()):
+        rec = supervisor.record(name)
+        if rec is None:
+            continue
+        if supervisor.stop(name):
+            progress(f"{name}: stopped (pid {rec.pid})")
+            stopped.append(rec)
+        else:
+            progress(f"{name}: was not running (stale pidfile removed)")
+    return stopped
+
+
+def status(settings: DevenvSettings) -> list[Row]:
+    """A row for every process of the stack plus any other recorded one."""
+    supervisor = Supervisor(settings.run_dir)
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for component in components():
+        if component.module is not None and not module_runnable(component.module):
+            rows.append(Row(component.name, None, "", "not installed"))
+            continue
+        try:
+            specs = component.build(settings)
+        except DevenvError as exc:
+            rows.append(Row(component.name, None, "", f"error: {exc}"))
+            continue
+        for spec in specs:
+            seen.add(spec.name)
+            state = supervisor.status(spec.name, spec.health)
+            text = "stopped" if not state.running else "healthy" if state.healthy else "UNHEALTHY"
+            rows.append(Row(spec.name, state.pid, spec.url, text))
+    for name in supervisor.recorded_names():
+        if name not in seen:
+            state = supervisor.status(name)
+            rows.append(Row(name, state.pid, "", "running" if state.running else "stopped"))
+    return rows

@@ -1,0 +1,149 @@
+"""The stack wires every component to the right ports and runs up/down/status in order."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from tests.support.servers import free_port
+from tier0_devenv import cli, stack
+from tier0_devenv.processes import DevenvError, ProcessSpec, TcpCheck, process_alive
+from tier0_devenv.settings import DevenvSettings
+
+
+def _specs(settings: DevenvSettings, name: str) -> dict[str, ProcessSpec]:
+    component = next(c for c in stack.components() if c.name == name)
+    return {spec.name: spec for spec in component.build(settings)}
+
+
+def test_start_order_is_stores_then_ingest_then_api_then_simulators() -> None:
+    assert [c.name for c in stack.components()] == [
+        "mosquitto", "rabbitmq", "redis-region1", "redis-region2",
+        "ingest-mqtt-region1", "ingest-mqtt-region2",
+        "ingest-amqp-region1", "ingest-amqp-region2",
+        "api-region1", "api-region2", "sim-iot", "sim-users",
+    ]  # fmt: skip
+
+
+def test_defaults_are_the_seed_ports(tmp_path: Path) -> None:
+    settings = DevenvSettings(run_dir=tmp_path)
+    assert _specs(settings, "mosquitto")["mosquitto"].ports == [1883]
+    rabbit = _specs(settings, "rabbitmq")
+    assert rabbit["rabbitmq"].ports == [5672, 25672]
+    assert rabbit["rabbitmq"].env["RABBITMQ_NODENAME"] == "tier0-5672@localhost"
+    assert rabbit["rabbitmq-epmd"].ports == [25673]
+    assert _specs(settings, "redis-region2")["redis-region2"].url == "redis://127.0.0.1:6380/0"
+
+
+def test_region2_apps_talk_to_region2_redis(tmp_path: Path) -> None:
+    settings = DevenvSettings(run_dir=tmp_path)
+    api = _specs(settings, "api-region2")["api-region2"]
+    assert api.argv == [sys.executable, "-m", "tier0_api"]
+    assert {k: api.env[k] for k in ("REGION", "REDIS_PORT", "API_HOST", "API_PORT")} == {
+        "REGION": "region2", "REDIS_PORT": "6380", "API_HOST": "127.0.0.1", "API_PORT": "8100",
+    }  # fmt: skip
+    assert str(api.health) == "GET http://127.0.0.1:8100/health"
+    mqtt = _specs(settings, "ingest-mqtt-region1")["ingest-mqtt-region1"]
+    assert (mqtt.env["MQTT_PORT"], mqtt.env["METRICS_PORT"], mqtt.env["REDIS_PORT"]) == (
+        "1883", "9101", "6379",
+    )  # fmt: skip
+    amqp = _specs(settings, "ingest-amqp-region2")["ingest-amqp-region2"]
+    assert amqp.env["AMQP_URL"] == "amqp://guest:guest@127.0.0.1:5672/%2F"
+    assert amqp.env["METRICS_PORT"] == "9112"
+
+
+def test_env_overrides_reach_the_simulator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TIER0_NUM_DEVICES", "400")
+    monkeypatch.setenv("TIER0_PUBLISH_INTERVAL_SECONDS", "1")
+    monkeypatch.setenv("TIER0_MQTT_PORT", "17050")
+    sim = _specs(DevenvSettings(run_dir=tmp_path), "sim-iot")["sim-iot"]
+    assert {k: sim.env[k] for k in ("NUM_DEVICES", "PUBLISH_INTERVAL_SECONDS", "MQTT_PORT")} == {
+        "NUM_DEVICES": "400", "PUBLISH_INTERVAL_SECONDS": "1", "MQTT_PORT": "17050",
+    }  # fmt: skip
+    assert DevenvSettings().publish_interval_seconds == 1.0
+
+
+def test_redis_password_is_passed_to_apps_but_kept_out_of_argv(tmp_path: Path) -> None:
+    settings = DevenvSettings(run_dir=tmp_path, redis_password="s3cret")
+    redis_spec = _specs(settings, "redis-region1")["redis-region1"]
+    assert "s3cret" not in " ".join(redis_spec.argv)
+    assert redis_spec.prepare is not None
+    redis_spec.prepare()
+    conf = tmp_path / "redis-region1" / "redis.conf"
+    assert "requirepass s3cret" in conf.read_text()
+    assert conf.stat().st_mode & 0o077 == 0
+    assert _specs(settings, "api-region1")["api-region1"].env["REDIS_PASSWORD"] == "s3cret"
+
+
+def test_colliding_ports_are_rejected() -> None:
+    with pytest.raises(ValidationError, match="collide on \\[6379\\]"):
+        DevenvSettings(redis2_port=6379)
+
+
+def test_unknown_component_selection_is_an_error(tmp_path: Path) -> None:
+    settings = DevenvSettings(run_dir=tmp_path, components="mosquitto,redis")
+    with pytest.raises(DevenvError, match="unknown components \\['redis'\\]"):
+        stack.selected_components(settings)
+
+
+@pytest.mark.parametrize(
+    ("module", "runnable"),
+    [("json.tool", True), ("tier0_devenv", True), ("email", False), ("tier0_nope.iot", False)],
+)
+def test_module_runnable(module: str, runnable: bool) -> None:
+    assert stack.module_runnable(module) is runnable
+
+
+def _listener_component(name: str, port: int) -> stack.Component:
+    code = (
+        "import signal, socket; s = socket.socket(); "
+        f"s.bind(('127.0.0.1', {port})); s.listen(); signal.pause()"
+    )
+    spec = ProcessSpec(
+        name, [sys.executable, "-c", code], ports=[port], health=TcpCheck("127.0.0.1", port),
+        url=f"tcp://127.0.0.1:{port}",
+    )  # fmt: skip
+    return stack.Component(name, lambda _settings: [spec])
+
+
+def test_up_status_down_with_a_missing_module(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = [
+        _listener_component("first", free_port()),
+        stack.Component("later", lambda _s: [], module="tier0_not_written_yet.worker"),
+        _listener_component("second", free_port()),
+    ]
+    monkeypatch.setattr(stack, "components", lambda: fake)
+    monkeypatch.setenv("TIER0_RUN_DIR", str(tmp_path))
+
+    assert cli.main(["up"]) == 0
+    out = capsys.readouterr().out
+    assert "later: skipped: tier0_not_written_yet.worker not installed yet" in out
+    rows = stack.status(DevenvSettings())
+    assert [(r.name, r.status) for r in rows] == [
+        ("first", "healthy"), ("later", "not installed"), ("second", "healthy"),
+    ]  # fmt: skip
+    pids = [r.pid for r in rows if r.pid is not None]
+
+    assert cli.main(["down"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("second: stopped") < out.index("first: stopped")
+    assert not any(process_alive(pid) for pid in pids)
+    assert cli.main(["status"]) == 0
+    assert "UNHEALTHY" not in capsys.readouterr().out
+
+
+def test_table_lines_up_columns() -> None:
+    table = cli.format_table(
+        [stack.Row("mosquitto", 12, "mqtt://127.0.0.1:1883", "healthy"),
+         stack.Row("sim-iot", None, "", "skipped")]
+    )  # fmt: skip
+    assert table.splitlines() == [
+        "NAME       PID  URL                    STATUS",
+        "mosquitto  12   mqtt://127.0.0.1:1883  healthy",
+        "sim-iot    -    -                      skipped",
+    ]
