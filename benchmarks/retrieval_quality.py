@@ -1,0 +1,267 @@
+"""Retrieval quality and latency of the AI features, offline (local MiniLM backend).
+
+Why: the seed's queries must find the right images and documents without any network,
+and fast enough for a dashboard. The script starts its own Redis (Query Engine from
+the pinned wheels), generates the synthetic corpora, and prints:
+
+- precision@5, recall@5 and MRR over a labelled set of image queries (relevance is a
+  predicate over each image's annotation) and document questions (relevant doc ids),
+  for the product's search (vector + filters inferred from the query) and for plain
+  vector KNN, so the filters' contribution is visible;
+- p50/p95 of image search over 10,000 indexed images, query embedding included;
+- p50/p95 of POST /api/diagnostics/query (offline) through the ASGI app.
+
+    .venv/bin/python benchmarks/retrieval_quality.py [--images 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "services")]
+
+import redis  # noqa: E402
+import redis.asyncio as aioredis  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+from tests.support.servers import free_port  # noqa: E402
+from tests.support.wait import wait_for  # noqa: E402
+from tier0_ai.api import routers  # noqa: E402
+from tier0_ai.cli import index_folder  # noqa: E402
+from tier0_ai.docs import corpus as doc_corpus  # noqa: E402
+from tier0_ai.docs.retrieve import hybrid  # noqa: E402
+from tier0_ai.images import corpus as image_corpus  # noqa: E402
+from tier0_ai.images import search as image_search  # noqa: E402
+from tier0_ai.images.annotation import ImageAnnotation  # noqa: E402
+from tier0_ai.images.loader import from_annotation  # noqa: E402
+from tier0_ai.images.store import index_images  # noqa: E402
+from tier0_ai.logs import generator as log_generator  # noqa: E402
+from tier0_ai.settings import Settings  # noqa: E402
+from tier0_ai.state import AIState  # noqa: E402
+from tier0_common.catalog import SITE_IDS  # noqa: E402
+from tier0_devenv import binaries  # noqa: E402
+
+Pred = Callable[[ImageAnnotation], bool]
+
+
+def _cat(c: str) -> Pred:
+    return lambda a: a.category == c
+
+
+IMAGE_QUERIES: list[tuple[str, Pred]] = [
+    ("Get turbine site that has workers without hats", lambda a: a.category == "turbine" and a.workers_without_hardhat > 0),
+    ("Get site with engineer holding a tablet", lambda a: a.engineer_with_tablet),
+    ("workers without hard hats", lambda a: a.workers_without_hardhat > 0),
+    ("bare-headed crew at an oil and gas site", lambda a: a.category == "oil_gas" and a.workers_without_hardhat > 0),
+    ("thermal engine with smoke", lambda a: a.category == "thermal_engine" and a.smoke),
+    ("smoke rising from the equipment", lambda a: a.smoke),
+    ("fluid leak on the ground", lambda a: a.leak),
+    ("oil and gas site with a leak", lambda a: a.category == "oil_gas" and a.leak),
+    ("thermal engine leaking", lambda a: a.category == "thermal_engine" and a.leak),
+    ("turbine at night", lambda a: a.category == "turbine" and a.time_of_day == "night"),
+    ("electrical rotor by day", lambda a: a.category == "electrical_rotor" and a.time_of_day == "day"),
+    ("night shift at the rotor site", lambda a: a.category == "electrical_rotor" and a.time_of_day == "night"),
+    ("engineer with a tablet at a turbine", lambda a: a.category == "turbine" and a.engineer_with_tablet),
+    ("engineer using a tablet near the pump jack", lambda a: a.category == "oil_gas" and a.engineer_with_tablet),
+    ("workers wearing hard hats at a thermal engine", lambda a: a.category == "thermal_engine" and (a.workers_with_hardhat > 0 or a.engineer_with_tablet)),
+    ("crew in yellow helmets at night", lambda a: a.time_of_day == "night" and a.workers_with_hardhat > 0),
+    ("empty site with no people", lambda a: not (a.workers_with_hardhat or a.workers_without_hardhat or a.engineer_with_tablet)),
+    ("wind turbine", _cat("turbine")),
+    ("electrical rotor", _cat("electrical_rotor")),
+    ("oil and gas drilling rig", _cat("oil_gas")),
+    ("thermal engine generator", _cat("thermal_engine")),
+    ("rotor with workers missing helmets", lambda a: a.category == "electrical_rotor" and a.workers_without_hardhat > 0),
+    ("thermal engine site with unprotected heads", lambda a: a.category == "thermal_engine" and a.workers_without_hardhat > 0),
+    ("smoke at night", lambda a: a.smoke and a.time_of_day == "night"),
+    ("leak at night", lambda a: a.leak and a.time_of_day == "night"),
+    ("turbine site with smoke", lambda a: a.category == "turbine" and a.smoke),
+    ("daytime oil and gas site", lambda a: a.category == "oil_gas" and a.time_of_day == "day"),
+    ("tablet at night", lambda a: a.engineer_with_tablet and a.time_of_day == "night"),
+    *[(f"images from site {s}", (lambda s: lambda a: a.site_id == s)(s)) for s in SITE_IDS[:4]],
+]
+
+DOC_QUESTIONS: list[tuple[str, set[str]]] = [
+    ("Describe BP oil drill operations and hard hat requirements", {"bp-drilling-operations", "ppe-hard-hat-requirements"}),
+    ("List economic and social sustainability statements", {"bp-sustainability-economic", "bp-sustainability-social"}),
+    ("Where are hard hats mandatory?", {"ppe-hard-hat-requirements"}),
+    ("When must a hard hat be replaced?", {"ppe-hard-hat-requirements"}),
+    ("What PPE is required besides a hard hat?", {"ppe-hard-hat-requirements"}),
+    ("What happens to a worker seen without a hard hat?", {"ppe-hard-hat-requirements"}),
+    ("How often is the blowout preventer tested?", {"bp-drilling-operations"}),
+    ("How long are drilling crew shifts?", {"bp-drilling-operations"}),
+    ("What does the derrickman do?", {"bp-drilling-operations"}),
+    ("How is a kick detected while drilling?", {"bp-drilling-operations"}),
+    ("How much is sourced from local suppliers?", {"bp-sustainability-economic"}),
+    ("Does the programme publish tax and royalty payments?", {"bp-sustainability-economic"}),
+    ("How many apprenticeships are offered?", {"bp-sustainability-social"}),
+    ("How often are community liaison meetings held?", {"bp-sustainability-social"}),
+    ("When does routine flaring end?", {"bp-sustainability-environmental"}),
+    ("What is the methane intensity target?", {"bp-sustainability-environmental"}),
+    ("How much produced water is recycled?", {"bp-sustainability-environmental"}),
+    ("List environmental sustainability statements", {"bp-sustainability-environmental", "northwind-sustainability"}),
+    ("What happens to decommissioned turbine blades?", {"northwind-sustainability"}),
+    ("What is done before climbing a wind turbine tower?", {"turbine-maintenance"}),
+    ("How often is gearbox oil sampled?", {"turbine-maintenance"}),
+    ("How are turbine blades inspected?", {"turbine-maintenance"}),
+    ("What does black smoke from an engine exhaust mean?", {"thermal-engine-emissions"}),
+    ("What happens when an engine exceeds the opacity limit?", {"thermal-engine-emissions"}),
+    ("What insulation resistance must rotor windings keep?", {"rotor-inspection"}),
+    ("How are slip rings and brushes checked?", {"rotor-inspection"}),
+    ("What should I do on a gas leak?", {"leak-response"}),
+    ("At what H2S level must we evacuate?", {"leak-response"}),
+    ("How is spilled fluid contained and reported?", {"leak-response"}),
+    ("How much lighting is needed for night work?", {"night-operations"}),
+    ("Is lone working allowed at night?", {"night-operations"}),
+    ("Which jobs need a permit to work?", {"permit-to-work"}),
+    ("What do engineers record on tablets?", {"permit-to-work"}),
+    ("How are safety incidents classified by severity?", {"incident-reporting"}),
+    ("What triggers a root cause investigation?", {"incident-reporting"}),
+]
+
+DIAGNOSTIC_QUESTIONS = [
+    "Give me the most frequent IP devices generating error 400",
+    "Which clients get status 404 most?",
+    "How many safety incidences occurred in BP operations in 2024?",
+    "How many major incidents happened in 2023?",
+    "Show the log error rate over time",
+    "Summarize the logs",
+]
+
+
+def metrics(ranked: list[list[bool]], relevant_totals: list[int]) -> tuple[float, float, float]:
+    p, r, mrr = [], [], []
+    for hits, total in zip(ranked, relevant_totals, strict=True):
+        top = hits[:5]
+        p.append(sum(top) / 5)
+        r.append(min(sum(top), total) / total if total else 0.0)
+        mrr.append(next((1 / (i + 1) for i, h in enumerate(hits) if h), 0.0))
+    return statistics.mean(p), statistics.mean(r), statistics.mean(mrr)
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+
+
+async def quality(client: aioredis.Redis, ai: AIState, truth: dict[str, ImageAnnotation]) -> None:
+    model = ai.embeddings.local.model_name
+    for label, use_filters in (("search (vector + inferred filters)", True), ("plain vector KNN", False)):
+        ranked, totals = [], []
+        for query, pred in IMAGE_QUERIES:
+            if use_filters:
+                hits = (await image_search.search(client, ai.embeddings, query, 5)).hits
+            else:
+                vec = ai.embeddings.local.embed_texts([query], "search_query")[0]
+                hits = await image_search._knn(client, model, vec, [], 5)
+            ranked.append([pred(truth[h.image_id]) for h in hits])
+            totals.append(sum(pred(a) for a in truth.values()))
+        p, r, m = metrics(ranked, totals)
+        print(f"images  {label:36s} n={len(IMAGE_QUERIES)}  P@5={p:.3f}  R@5={r:.3f}  MRR={m:.3f}")
+    ranked, recalls = [], []
+    for question, relevant in DOC_QUESTIONS:
+        vec = ai.embeddings.local.embed_texts([question], "search_query")[0]
+        passages = await hybrid(client, model, question, vec, 5)
+        ranked.append([p.doc_id in relevant for p in passages])  # precision and MRR: passages
+        # recall over documents: a relevant document counts once however many passages it has
+        recalls.append(len({p.doc_id for p in passages} & relevant) / len(relevant))
+    p, _, m = metrics(ranked, [1] * len(ranked))
+    print(f"docs    {'hybrid (BM25 + vector, RRF)':36s} n={len(DOC_QUESTIONS)}  "
+          f"P@5={p:.3f}  R@5={statistics.mean(recalls):.3f}  MRR={m:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=int, default=10_000, help="images indexed for the latency run")
+    parser.add_argument("--searches", type=int, default=200)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="tier0-ai-bench-"))
+    port = free_port()
+    found = binaries.redis()
+    proc = subprocess.Popen(
+        [found.server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir), *(a for m in found.modules for a in ("--loadmodule", m))],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        sync = redis.Redis(port=port, decode_responses=True, protocol=2)
+        wait_for(sync.ping, 15, what="redis to answer PING")
+        print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cpus, python {platform.python_version()}")
+        ai = AIState.create(Settings(cohere_api_key=None))
+        data = workdir / "data"
+        image_corpus.generate(data / "images")
+        log_generator.write(data / "logs", log_generator.generate())
+        doc_corpus.write(data)
+        truth = {a.image_id: a for a in image_corpus.annotations()}
+
+        async def setup_and_quality() -> None:
+            client = aioredis.Redis(port=port, decode_responses=True, protocol=2)
+            await index_folder(client, ai.embeddings, data)
+            await quality(client, ai, truth)
+            extra = [from_annotation(a) for a in image_corpus.annotations(args.images, seed=7)]
+            for a in extra:
+                a.image_id = f"bench-{a.image_id}"
+            started = time.perf_counter()
+            await index_images(client, ai.embeddings, extra, write_meta=False)
+            print(f"indexed {len(extra)} more images (captions embedded) in {time.perf_counter() - started:.1f}s")
+            await client.aclose()
+
+        asyncio.run(setup_and_quality())
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            app.state.redis = aioredis.Redis(port=port, decode_responses=True, protocol=2)
+            yield
+            await app.state.redis.aclose()
+
+        app = FastAPI(lifespan=lifespan)
+        app.state.ai = ai
+        for router in routers():
+            app.include_router(router)
+        with TestClient(app) as http:
+            n = int(sync.execute_command("FT.INFO", "ai:idx:img:all_minilm_l6_v2_onnx_int8")[9])
+            cats = ("turbine", "thermal engine", "electrical rotor", "oil and gas")
+            scenes = ("workers without hard hats", "engineer holding a tablet", "smoke", "leak", "at night")
+            queries = [f"{c} site {s} with {x}" for c in cats for s in SITE_IDS for x in scenes][: args.searches]
+            http.post("/api/images/search", json={"query": "warm up", "top_k": 5})
+            samples = []
+            for q in queries:  # distinct queries: every one is embedded (no cache hits)
+                t = time.perf_counter()
+                assert http.post("/api/images/search", json={"query": q, "top_k": 5}).status_code == 200
+                samples.append(time.perf_counter() - t)
+            print(f"POST /api/images/search over {n} indexed images, {len(samples)} distinct queries: "
+                  f"p50={pct(samples, 0.5):.1f} ms p95={pct(samples, 0.95):.1f} ms (target p95 <= 20 ms)")
+            backend = ai.embeddings.local.backend  # uncached: the query embedding alone
+            embed = []
+            for q in queries:
+                t = time.perf_counter()
+                backend.embed_texts([q], "search_query")
+                embed.append(time.perf_counter() - t)
+            print(f"  of which query embedding alone: p50={pct(embed, 0.5):.1f} ms p95={pct(embed, 0.95):.1f} ms; "
+                  f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")
+            questions = [q for q, _ in DOC_QUESTIONS] + DIAGNOSTIC_QUESTIONS
+            samples = []
+            for q in questions:
+                t = time.perf_counter()
+                assert http.post("/api/diagnostics/query", json={"question": q}).status_code == 200
+                samples.append(time.perf_counter() - t)
+            print(f"POST /api/diagnostics/query offline, {len(samples)} distinct questions: "
+                  f"p50={pct(samples, 0.5):.1f} ms p95={pct(samples, 0.95):.1f} ms (target p95 <= 300 ms)")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""Entry point of ``python -m tier0_ai`` (see :mod:`.cli`)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,48 @@
+"""Store log entries in a region's Redis (one hash each) under one search index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import redis.asyncio as aioredis
+
+from .. import keys
+from ..redis_search import create_index, drop_index
+from .entry import LogEntry
+
+SCHEMA = (
+    "ON", "HASH", "PREFIX", "1", keys.LOG_PREFIX, "SCHEMA",
+    "kind", "TAG", "ts", "NUMERIC", "SORTABLE", "ip", "TAG", "method", "TAG", "path", "TAG",
+    "status", "NUMERIC", "SORTABLE", "latency_ms", "NUMERIC", "is_error", "NUMERIC",
+    "level", "TAG", "service", "TAG", "message", "TEXT",
+)
+COUNTER = "ai:log:next"
+
+
+async def ensure_index(client: aioredis.Redis) -> None:
+    await create_index(client, keys.LOG_INDEX, SCHEMA)
+
+
+async def store(client: aioredis.Redis, entries: Sequence[LogEntry], batch: int = 2_000) -> int:
+    """Append ``entries``; returns how many were written."""
+    await ensure_index(client)
+    if not entries:
+        return 0
+    last = int(await client.incrby(COUNTER, len(entries)))
+    first = last - len(entries)
+    for start in range(0, len(entries), batch):
+        pipe = client.pipeline(transaction=False)
+        for offset, e in enumerate(entries[start : start + batch]):
+            pipe.hset(keys.log_key(first + start + offset), mapping={
+                "kind": e.kind, "ts": f"{e.ts:.3f}", "ip": e.ip, "method": e.method,
+                "path": e.path, "status": e.status, "latency_ms": e.latency_ms,
+                "is_error": int(e.is_error), "level": e.level, "service": e.service,
+                "message": e.message, "user_agent": e.user_agent,
+            })
+        await pipe.execute()
+    return len(entries)
+
+
+async def clear(client: aioredis.Redis) -> None:
+    await drop_index(client, keys.LOG_INDEX, delete_docs=True)
+    await client.delete(COUNTER)

@@ -1,0 +1,68 @@
+"""Bad input gets a clear 4xx, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.servers import Endpoint
+from tier0_ai.state import AIState
+
+from .conftest import make_app
+
+pytestmark = pytest.mark.integration
+TEN_MB = "x" * (10 * 1024 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/images/search", {"query": ""}),
+        ("/api/images/search", {"query": "   "}),
+        ("/api/images/search", {"query": TEN_MB}),
+        ("/api/images/search", {"query": "turbine", "top_k": 0}),
+        ("/api/images/search", {"query": "turbine", "top_k": 51}),
+        ("/api/images/search", {"query": "turbine", "site_id": "MARS-BASE"}),
+        ("/api/images/search", {"query": "turbine", "category": "spaceship"}),
+        ("/api/images/search", {"top_k": 3}),
+        ("/api/diagnostics/query", {"question": ""}),
+        ("/api/diagnostics/query", {"question": TEN_MB}),
+        ("/api/diagnostics/query", {"question": "x", "top_k": 100}),
+    ],
+)
+def test_bad_bodies_are_422_with_a_reason(api: TestClient, path: str, body: dict) -> None:
+    reply = api.post(path, json=body)
+    assert reply.status_code == 422, reply.text[:300]
+    assert reply.json()["detail"]
+
+
+def test_not_json_is_422(api: TestClient) -> None:
+    reply = api.post("/api/images/search", content=b"\x00\xff", headers={"content-type": "application/json"})
+    assert reply.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/images/site/MARS-BASE", 404),
+        ("/api/images/nope/file", 404),
+        ("/api/images/bad%20id!/file", 422),
+        ("/api/diagnostics/logs/errors/999", 422),
+        ("/api/diagnostics/logs/errors/abc", 422),
+        ("/api/diagnostics/logs/stats?bucket_seconds=1", 422),
+        ("/api/images/list?limit=0", 422),
+    ],
+)
+def test_bad_paths(api: TestClient, path: str, status: int) -> None:
+    assert api.get(path).status_code == status
+
+
+def test_empty_region_answers_without_500(redis2: object, redis_region2: Endpoint, offline_ai: AIState) -> None:
+    with TestClient(make_app(redis_region2, offline_ai), raise_server_exceptions=False) as client:
+        search = client.post("/api/images/search", json={"query": "turbine"})
+        assert search.status_code == 503 and "index" in search.json()["detail"]
+        assert client.get("/api/images/list").json() == {"total": 0, "offset": 0, "images": []}
+        assert client.get("/api/diagnostics/logs/errors/400").json()["total"] == 0
+        assert client.get("/api/diagnostics/logs/summary").status_code == 200
+        answer = client.post("/api/diagnostics/query", json={"question": "hard hat rules?"}).json()
+        assert not answer["found"] and "No documents" in answer["answer"]
