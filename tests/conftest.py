@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from tests.support.k8s import k8s_cluster  # noqa: F401  (session-scoped local control plane)
 from tests.support.servers import Endpoint, ServerPool, clean_redis, reap_abandoned
 
 SLOW_MARKERS = ("integration", "e2e", "k8s")

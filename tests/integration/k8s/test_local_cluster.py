@@ -20,7 +20,6 @@ import pytest
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from tests.support.k8s import k8s_cluster  # noqa: F401  (until tests/conftest.py has it)
 from tests.support.wait import wait_for
 from tier0_devenv.k8s import LocalCluster
 
