@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*" >&2; }
 
-APT_PACKAGES=(mosquitto mosquitto-clients rabbitmq-server prometheus openssl curl)
+APT_PACKAGES=(mosquitto mosquitto-clients rabbitmq-server prometheus openssl curl chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
