@@ -1,0 +1,231 @@
+{{/*
+Names, labels and small shared snippets. Every object of the chart is named from
+tier0.fullname and labelled with tier0.labels; selectors use only
+tier0.selectorLabels plus the component (and region) label, so a chart upgrade that
+changes the version label never touches an immutable selector.
+*/}}
+
+{{/* The chart's short name (nameOverride wins). */}}
+{{- define "tier0.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The release-qualified name, truncated to 63 characters (DNS label). A release whose
+name already contains the chart name is not repeated: release "tier0" gives
+"tier0", so the group Service is "tier0-api".
+*/}}
+{{- define "tier0.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* name-version, for the helm.sh/chart label. */}}
+{{- define "tier0.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels on every object. */}}
+{{- define "tier0.labels" -}}
+helm.sh/chart: {{ include "tier0.chart" . }}
+{{ include "tier0.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "tier0.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: tier0
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The labels selectors may use: stable for the life of the release. */}}
+{{- define "tier0.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tier0.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Selector labels of one component, optionally of one region.
+Call with (dict "ctx" $ "component" "api" "region" "region1").
+*/}}
+{{- define "tier0.componentSelectorLabels" -}}
+{{ include "tier0.selectorLabels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- if .region }}
+{{ .ctx.Values.regionLabel }}: {{ .region }}
+{{- end }}
+{{- end }}
+
+{{/* All labels of one component's objects (same dict as above). */}}
+{{- define "tier0.componentLabels" -}}
+{{ include "tier0.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- if .region }}
+{{ .ctx.Values.regionLabel }}: {{ .region }}
+{{- end }}
+{{- end }}
+
+{{/* ServiceAccount of the workloads (API, ingest, simulators): no API access. */}}
+{{- define "tier0.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "tier0.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* ServiceAccount of the operator; templates/operator-rbac.yaml creates and binds it. */}}
+{{- define "tier0.operatorServiceAccountName" -}}
+{{- default (printf "%s-operator" (include "tier0.fullname" .)) .Values.operator.serviceAccount.name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The tier0 image tag: image.tag, else the chart's appVersion. */}}
+{{- define "tier0.imageTag" -}}
+{{- default .Chart.AppVersion .Values.image.tag }}
+{{- end }}
+
+{{/* The tier0 image reference; a tag containing "@" (tag@digest) is used as is. */}}
+{{- define "tier0.image" -}}
+{{- printf "%s:%s" .Values.image.repository (include "tier0.imageTag" .) }}
+{{- end }}
+
+{{/* Object names. */}}
+{{- define "tier0.apiGroupServiceName" -}}
+{{- printf "%s-api" (include "tier0.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "tier0.apiName" -}}
+{{- printf "%s-api-%s" (include "tier0.fullname" .ctx) .region | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "tier0.redisName" -}}
+{{- printf "%s-redis-%s" (include "tier0.fullname" .ctx) .region | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "tier0.mosquittoName" -}}
+{{- printf "%s-mosquitto" (include "tier0.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "tier0.rabbitmqName" -}}
+{{- printf "%s-rabbitmq" (include "tier0.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Secret holding the RabbitMQ user, password and the AMQP URL built from them. */}}
+{{- define "tier0.rabbitmqSecretName" -}}
+{{- default (include "tier0.rabbitmqName" .) .Values.rabbitmq.auth.existingSecret }}
+{{- end }}
+
+{{/* Secret holding a region's Redis password (and the redis.conf include that sets it). */}}
+{{- define "tier0.redisSecretName" -}}
+{{- include "tier0.redisName" . }}
+{{- end }}
+
+{{/*
+A generated credential that survives upgrades: the value already stored in the
+live Secret when there is one (lookup), else a new random string. `helm template`
+and --dry-run have no cluster, so they always render a fresh random value.
+Call with (dict "ctx" $ "secret" NAME "key" KEY "length" N).
+*/}}
+{{- define "tier0.stableRandom" -}}
+{{- $existing := lookup "v1" "Secret" .ctx.Release.Namespace .secret }}
+{{- if and $existing $existing.data (hasKey $existing.data .key) }}
+{{- index $existing.data .key | b64dec }}
+{{- else }}
+{{- randAlphaNum (int .length) }}
+{{- end }}
+{{- end }}
+
+{{/* Environment shared by every tier0 process. */}}
+{{- define "tier0.commonEnv" -}}
+- name: LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Redis connection of one region (dict "ctx" $ "region" NAME). */}}
+{{- define "tier0.redisEnv" -}}
+- name: REDIS_HOST
+  value: {{ include "tier0.redisName" . | quote }}
+- name: REDIS_PORT
+  value: {{ .ctx.Values.redis.port | quote }}
+{{- if .ctx.Values.redis.auth.enabled }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "tier0.redisSecretName" . }}
+      key: redis-password
+{{- end }}
+{{- end }}
+
+{{/* AMQP_URL from the RabbitMQ Secret. */}}
+{{- define "tier0.amqpEnv" -}}
+- name: AMQP_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "tier0.rabbitmqSecretName" . }}
+      key: amqp-url
+{{- end }}
+
+{{/* MQTT broker address. */}}
+{{- define "tier0.mqttEnv" -}}
+- name: MQTT_HOST
+  value: {{ include "tier0.mosquittoName" . | quote }}
+- name: MQTT_PORT
+  value: {{ .Values.mosquitto.port | quote }}
+{{- end }}
+
+{{/* Prometheus scrape annotations for a pod serving /metrics on PORT (dict "ctx" $ "port" N). */}}
+{{- define "tier0.scrapeAnnotations" -}}
+{{- if .ctx.Values.metrics.podAnnotations -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .port | quote }}
+prometheus.io/path: /metrics
+{{- end }}
+{{- end }}
+
+{{/* Pod-level security context of the tier0 image (non-root user 10001). */}}
+{{- define "tier0.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* Container-level security context shared by every container the chart runs. */}}
+{{- define "tier0.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
+{{- end }}
+
+{{/* Scheduling knobs shared by every pod (nodeSelector, tolerations, affinity). */}}
+{{- define "tier0.scheduling" -}}
+{{- with .Values.nodeSelector -}}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
