@@ -1,0 +1,76 @@
+"""Configuration of the MQTT ingest worker, read from environment variables.
+
+One typed class so a missing REGION or a bad port stops the worker at start-up with a
+message naming the variable, instead of a worker writing to the wrong place.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tier0_common.catalog import CANARY_TOPIC_ROOT, TOPIC_ROOT
+
+
+class MqttIngestSettings(BaseSettings):
+    """Every field is read from the upper-cased environment variable of the same name."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    region: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="region this worker feeds (region1, region2); names its share group",
+    )
+    redis_host: str = Field("localhost", description="this region's Redis host")
+    redis_port: int = Field(6379, ge=1, le=65535, description="this region's Redis port")
+    redis_password: SecretStr | None = Field(None, description="Redis AUTH password, if any")
+    mqtt_host: str = Field("localhost", description="Mosquitto host")
+    mqtt_port: int = Field(1883, ge=1, le=65535, description="Mosquitto port")
+    mqtt_share_group: str | None = Field(
+        None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="shared-subscription group; replicas of one region split the stream. "
+        "Default tier0-<REGION>: each region gets every message once",
+    )
+    mqtt_keepalive: int = Field(30, ge=5, le=600, description="MQTT keep-alive, seconds")
+    batch_max: int = Field(
+        2000, ge=1, le=100_000, description="messages per Redis pipeline (a flush starts at this)"
+    )
+    batch_max_wait_ms: int = Field(
+        50, ge=0, le=10_000, description="longest a message waits for its batch to fill"
+    )
+    summary_interval_seconds: float = Field(
+        10.0, gt=0, description="how often the worker logs its structured summary"
+    )
+    metrics_port: int = Field(
+        9101, ge=0, le=65535, description="Prometheus /metrics port; 0 disables it"
+    )
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+    @property
+    def share_group(self) -> str:
+        return self.mqtt_share_group or f"tier0-{self.region}"
+
+    @property
+    def topic_filters(self) -> list[str]:
+        """Telemetry and canaries, both shared within the region's group.
+
+        The canary shares the telemetry's group on purpose: it then travels exactly the
+        path telemetry does, so a canary that arrives proves this region's group gets
+        the stream (a group name wrongly shared by two regions would split both, and the
+        canary would catch it). Each region's group still sees every canary once.
+        """
+        group = self.share_group
+        return [f"$share/{group}/{TOPIC_ROOT}/#", f"$share/{group}/{CANARY_TOPIC_ROOT}/#"]
+
+
+def env_help(settings_class: type[BaseSettings]) -> str:
+    """One line per environment variable (name, default, meaning), for ``--help``."""
+    lines = ["environment variables:"]
+    for name, info in settings_class.model_fields.items():
+        default = "(required)" if info.is_required() else f"[default: {info.default}]"
+        lines.append(f"  {name.upper():<26} {info.description or ''} {default}")
+    return "\n".join(lines) + "\n"
