@@ -138,9 +138,10 @@ def encode_publish(topic: bytes, payload: bytes) -> bytes:
 def publish_prefix(topic: bytes, payload_length: int) -> bytes:
     """Everything of a QoS 0 PUBLISH frame before its payload."""
     body_length = 2 + len(topic) + payload_length
-    length = (
-        _SMALL_LENGTHS[body_length] if body_length < 1 << 14 else encode_remaining_length(body_length)
-    )
+    if body_length < 1 << 14:
+        length = _SMALL_LENGTHS[body_length]
+    else:
+        length = encode_remaining_length(body_length)
     return b"\x30" + length + len(topic).to_bytes(2, "big") + topic
 
 

@@ -67,11 +67,10 @@ _PREFIX_LEN: Final = len(DEVICE_PREFIX)
 #: Bound on the caches of strings already proven valid (ids, timestamps).
 _CACHE_LIMIT: Final = 1 << 20
 
-# Field order of the rendered HSET; the metrics follow, in catalogue order per type.
-_BASE_FIELDS: Final = DEVICE_FIELDS
-assert _BASE_FIELDS == (
+# _render writes these fields by name; fail at import if the shared layout changes.
+assert DEVICE_FIELDS == (
     "id", "type", "site", "ts", "seen", "fw", "state", "code", "msg", "lat", "lon", "tags"
-), "validate.render must follow tier0_common.keys.DEVICE_FIELDS"  # fmt: skip
+), "validate._render must be updated with tier0_common.keys.DEVICE_FIELDS"  # fmt: skip
 
 
 def _bulk(text: str) -> str:
@@ -212,7 +211,8 @@ def _render(fields: Fields, seen: str) -> Accepted:
     ts_text = when[1]
     id_len = len(device_id)
     text = (
-        f"*{_ARGC[device_type]}\r\n$4\r\nHSET\r\n${id_len + _PREFIX_LEN}\r\n{DEVICE_PREFIX}{device_id}\r\n"
+        f"*{_ARGC[device_type]}\r\n$4\r\nHSET\r\n"
+        f"${id_len + _PREFIX_LEN}\r\n{DEVICE_PREFIX}{device_id}\r\n"
         f"$2\r\nid\r\n${id_len}\r\n{device_id}\r\n"
         f"$4\r\ntype\r\n${len(device_type)}\r\n{device_type}\r\n"
         f"$4\r\nsite\r\n${len(site_id)}\r\n{site_id}\r\n"
@@ -225,7 +225,9 @@ def _render(fields: Fields, seen: str) -> Accepted:
         f"$3\r\nlat\r\n${len(lat_text)}\r\n{lat_text}\r\n"
         f"$3\r\nlon\r\n${len(lon_text)}\r\n{lon_text}\r\n"
         f"$4\r\ntags\r\n${tags_len}\r\n{tags_text}\r\n"
-    ) + "".join([f"{head}${len(value)}\r\n{value}\r\n" for head, value in zip(heads, metric_values)])
+    ) + "".join(
+        [f"{head}${len(value)}\r\n{value}\r\n" for head, value in zip(heads, metric_values)]
+    )
     return device_id, site_id, when[0], text.encode()
 
 

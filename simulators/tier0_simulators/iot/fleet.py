@@ -37,7 +37,8 @@ class Shard:
     def bounds(self, fleet_size: int) -> range:
         if not 0 <= self.index < self.count:
             raise ValueError(f"shard index {self.index} outside 0..{self.count - 1}")
-        return range(fleet_size * self.index // self.count, fleet_size * (self.index + 1) // self.count)
+        start = fleet_size * self.index // self.count
+        return range(start, fleet_size * (self.index + 1) // self.count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,10 @@ def _statics(indexes: range, fleet_size: int, num_sites: int, seed: int) -> list
                     "lat": round(site.lat + rng.uniform(-0.05, 0.05), 4),
                     "lon": round(site.lon + rng.uniform(-0.05, 0.05), 4),
                 },
-                tags={"vendor": rng.choice(VENDORS), "loop": f"{'ABCD'[rng.randrange(4)]}{rng.randint(1, 9)}"},
+                tags={
+                    "vendor": rng.choice(VENDORS),
+                    "loop": f"{'ABCD'[rng.randrange(4)]}{rng.randint(1, 9)}",
+                },
             )
         )
     return out
@@ -85,7 +89,9 @@ class Fleet:
         self.indexes = shard.bounds(fleet_size)
         self.devices = _statics(self.indexes, fleet_size, num_sites, seed)
         self.types = {
-            device_type: TypeFleet(device_type, len(range(offset, fleet_size, len(DEVICE_TYPES))), seed)
+            device_type: TypeFleet(
+                device_type, len(range(offset, fleet_size, len(DEVICE_TYPES))), seed
+            )
             for offset, device_type in enumerate(DEVICE_TYPES)
         }
         self._ok = {device_type: ok_status(device_type) for device_type in DEVICE_TYPES}
@@ -99,7 +105,9 @@ class Fleet:
             fleet.step(round_number)
         self.rounds_done = round_number + 1
 
-    def payloads(self, clock: Callable[[], str] | None = None) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    def payloads(
+        self, clock: Callable[[], str] | None = None
+    ) -> Iterator[tuple[bytes, dict[str, Any]]]:
         """``(topic, payload)`` for every device of the shard, at the current round.
 
         ``clock`` gives ``timestamp_utc``; it is asked every STAMP_EVERY devices. Without

@@ -109,7 +109,9 @@ def ok_status(device_type: DeviceType) -> dict[str, str]:
             "message": "Nominal"}  # fmt: skip
 
 
-def limit_status(device_type: DeviceType, limit: Limit, value: float, alert: bool) -> dict[str, str]:
+def limit_status(
+    device_type: DeviceType, limit: Limit, value: float, alert: bool
+) -> dict[str, str]:
     state = DeviceState.ALERT if alert else DeviceState.WARN
     bound = limit.alert if alert else limit.warn
     word = "above" if limit.high else "below"

@@ -170,7 +170,8 @@ def test_both_regions_hold_the_last_payload_of_every_device(
     expected = last_by_device(sent)
     # The pure ground truth agrees with what was recorded (all but the wall clock).
     truth = expected_final_states(240, 10, 42, 3)
-    assert {k: {f: v for f, v in p.items() if f != "timestamp_utc"} for k, p in expected.items()} == truth
+    untimed = {k: {f: v for f, v in p.items() if f != "timestamp_utc"} for k, p in expected.items()}
+    assert untimed == truth
     for client in (redis1, redis2):
         wait_for(lambda c=client: site_messages(c) == 720, 30, what="720 messages counted")
         assert_hashes_match(client, expected)
@@ -233,7 +234,8 @@ def test_bad_messages_are_dead_lettered_and_good_ones_keep_flowing(
              what="the good message after the bad ones")  # fmt: skip
     assert worker.metric("tier0_ingest_dead_letters_total") == len(bad)
     assert worker.process.poll() is None
-    publish_raw(mosquitto_server, [(canary_topic("probe-1"), b'{"canary_id": "probe-1", "sent_at": 1.5}')])
+    probe = b'{"canary_id": "probe-1", "sent_at": 1.5}'
+    publish_raw(mosquitto_server, [(canary_topic("probe-1"), probe)])
     wait_for(lambda: redis1.get(canary_key("probe-1")), 10, what="canary recorded")
     assert 0 < redis1.ttl(canary_key("probe-1")) <= 600
 
@@ -272,7 +274,7 @@ def test_worker_survives_redis_and_broker_restarts(
 
     # Redis goes away: the worker keeps reading and holds the latest states.
     supervisor.stop(servers["specs"]["redis"].name)
-    sent = simulate(mqtt_at, tmp_path / "b.jsonl", "--devices", "100", "--rounds", "2", "--seed", "2")
+    sent = simulate(mqtt_at, tmp_path / "b.jsonl", "--devices", "100", "--rounds", "2")
     wait_for(lambda: worker.metric("tier0_mqtt_ingest_received_total") >= 300, 30,
              what="messages read while Redis is down")  # fmt: skip
     wait_for(lambda: '"redis_unavailable"' in worker.log_text(), 30, what="outage noticed")
@@ -286,7 +288,9 @@ def test_worker_survives_redis_and_broker_restarts(
     wait_for(lambda: '"mqtt_session_lost"' in worker.log_text(), 30, what="session loss noticed")
     supervisor.start(servers["specs"]["mqtt"])
     wait_for(lambda: worker.subscriptions() >= 2, 60, what="worker resubscribed")
-    again = simulate(mqtt_at, tmp_path / "c.jsonl", "--devices", "100", "--rounds", "1", "--seed", "3")
+    again = simulate(
+        mqtt_at, tmp_path / "c.jsonl", "--devices", "100", "--rounds", "1", "--seed", "3"
+    )
     wait_for(lambda: client.hget(device_key(again[-1]["device_id"]), "ts")
              == device_mapping(Telemetry.model_validate(again[-1]), 0)["ts"], 30,
              what="telemetry after the broker restart")  # fmt: skip
