@@ -1,4 +1,4 @@
-"""Real service processes for the dashboard tests: ``python -m <module>`` with an
+"""Real service processes for end-to-end tests: ``python -m <module>`` with an
 environment, a log file, a readiness wait and a stop that never leaves them behind."""
 
 from __future__ import annotations

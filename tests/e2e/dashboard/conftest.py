@@ -22,7 +22,7 @@ from tests.support.servers import Endpoint, clean_redis, free_port
 from tier0_common.catalog import DeviceState, device_identity
 from tier0_common.keys import ensure_device_index
 
-from .processes import Service, child_env, run_module
+from tests.support.processes import Service, child_env, run_module
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
