@@ -26,10 +26,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tier0_common.logs import configure_logging
 
 from .deps import Runtime
+from .kube.connection import Connection
+from .kube.errors import FailoverError
+from .kube.failovers import FailoverStore
 from .observability import APP_INFO, ObservabilityMiddleware
 from .queries import system
 from .queries.search import IndexMissing
-from .routes import builtin_routers
+from .routes import builtin_routers, failover
 from .schemas import ErrorResponse
 from .settings import Settings
 
@@ -78,6 +81,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             yield
         finally:
             await client.aclose()
+            app.state.failover_store.connection.close()
 
     return lifespan
 
@@ -101,6 +105,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.runtime = Runtime(startup_time=datetime.now(UTC), started_monotonic=time.monotonic())
+    # Kubernetes credentials load on the first failover request, not here (kube/connection.py).
+    app.state.failover_store = FailoverStore(Connection(settings))
     APP_INFO.labels(region=settings.region, version=settings.app_version).set(1)
 
     @app.exception_handler(redis.ConnectionError)
@@ -121,6 +127,8 @@ def create_app(
             "index_missing",
             "The device index idx:dev does not exist yet; /health recreates it.",
         )
+
+    app.add_exception_handler(FailoverError, failover.failover_error)
 
     for router in [*builtin_routers(), *extra_routers]:
         app.include_router(router)

@@ -16,6 +16,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 #: Ingest sources whose freshness /api/status judges (fields of ``ingest:last``); the
 #: first is telemetry, reported as the top-level ``last_ingest_utc``.
 DEFAULT_FRESHNESS_SOURCES = ("mqtt", "amqp")
+#: Longest a failover request may wait for the operator (the request's wait_seconds too).
+MAX_FAILOVER_WAIT_SECONDS = 120.0
+#: Kubernetes object names: a namespace is a DNS label, a FailoverGroup a DNS subdomain.
+DNS_LABEL = r"^$|^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DNS_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
 
 def _split_csv(value: object) -> object:
@@ -53,6 +58,22 @@ class Settings(BaseSettings):
     alerts_max_limit: Annotated[int, Field(ge=1, le=10_000)] = 500
     log_level: str = "INFO"
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ("*",)
+    #: Serve /api/failover/* (they create RegionFailover objects); false answers 503.
+    failover_enabled: bool = True
+    #: Kubeconfig file(s) for the failover endpoints; empty means the pod's ServiceAccount
+    #: when running in Kubernetes, else ~/.kube/config if it exists.
+    kubeconfig: str = ""
+    #: Namespace of the FailoverGroup and its RegionFailovers; empty means the pod's own
+    #: namespace in-cluster, else the kubeconfig context's namespace, else `default`.
+    failover_namespace: Annotated[str, Field(pattern=DNS_LABEL)] = ""
+    #: The FailoverGroup whose Services the failover endpoints move.
+    failover_group: Annotated[str, Field(min_length=1, max_length=253, pattern=DNS_NAME)] = (
+        "tier0-api"
+    )
+    #: Default seconds POST /api/failover/* wait for the operator's verdict (0: do not wait).
+    failover_wait_seconds: Annotated[float, Field(ge=0, le=MAX_FAILOVER_WAIT_SECONDS)] = 15.0
+    #: Connect/read timeout of one Kubernetes API call; past it the endpoints answer 503.
+    kube_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
 
     @field_validator("freshness_sources", "cors_origins", mode="before")
     @classmethod

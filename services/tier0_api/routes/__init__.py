@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import canary, core, devices, users
+from . import canary, core, devices, failover, users
 
 
 def builtin_routers() -> list[APIRouter]:
-    return [core.router, devices.router, users.router, canary.router]
+    return [core.router, devices.router, users.router, canary.router, failover.router]

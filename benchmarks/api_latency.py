@@ -1,0 +1,142 @@
+"""Latency of the region API's heavy device endpoints with a full 100,000-device fleet.
+
+Why a benchmark: these endpoints answer from RediSearch aggregates whose cost grows
+with the fleet, and the seed promises p95 < 100 ms. The script starts its own Redis
+(with the Query Engine, from the pinned wheels) and a real `python -m tier0_api`
+process, writes the fleet exactly as ingest lays it out, then times sequential HTTP
+requests and prints p50/p95/p99 per endpoint.
+
+    .venv/bin/python -m benchmarks.api_latency --devices 100000 --requests 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import redis
+
+from tests.support.redis_data import fleet, write_devices
+from tests.support.wait import wait_for
+from tier0_common.catalog import DeviceState
+from tier0_common.keys import ensure_device_index
+from tier0_devenv import binaries
+
+
+ENDPOINTS = (
+    "/api/devices/active",
+    "/api/devices/alerts?limit=50",
+    "/api/devices/alerts?limit=50&site_id=TX-BRAVO&device_type=turbine",
+    "/api/devices/metrics/site/WY-ALPHA",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def state_of(index: int) -> DeviceState:
+    """About 5% WARN and 1% ALERT, spread over the fleet."""
+    if index % 100 == 0:
+        return DeviceState.ALERT
+    return DeviceState.WARN if index % 20 == 1 else DeviceState.OK
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--devices", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200, help="per endpoint")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed requests per endpoint")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="tier0-api-bench-"))
+    redis_port, api_port = free_port(), free_port()
+    procs: list[subprocess.Popen[bytes]] = []
+    binaries_found = binaries.redis()
+    try:
+        procs.append(
+            subprocess.Popen(
+                [
+                    binaries_found.server, "--port", str(redis_port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--dir", str(workdir),
+                    *(arg for module in binaries_found.modules for arg in ("--loadmodule", module)),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        client = redis.Redis(port=redis_port, decode_responses=True, protocol=2)
+        wait_for(client.ping, 15, what="redis to answer PING")
+        ensure_device_index(client)
+        start = time.perf_counter()
+        now = time.time()
+        write_devices(client, ((t, now) for t in fleet(args.devices, seen=now, state_of=state_of)))
+        indexed = client.execute_command("FT.SEARCH", "idx:dev", "*", "LIMIT", "0", "0")[0]
+        assert indexed == args.devices, f"index holds {indexed} of {args.devices} devices"
+        print(f"loaded {args.devices} devices in {time.perf_counter() - start:.1f}s", flush=True)
+
+        env = {
+            **os.environ,
+            "REDIS_PORT": str(redis_port),
+            "API_HOST": "127.0.0.1",
+            "API_PORT": str(api_port),
+            "LOG_LEVEL": "WARNING",
+            # Written once before the run; the window must cover the whole run.
+            "ACTIVE_WINDOW_SECONDS": "3600",
+        }
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "tier0_api"], env=env, stderr=subprocess.DEVNULL
+            )
+        )
+        base = f"http://127.0.0.1:{api_port}"
+        with httpx.Client(base_url=base, timeout=30) as http:
+            wait_for(
+                lambda: http.get("/health").status_code == 200, 30, what="the API to be healthy"
+            )
+            check = http.get("/api/devices/active").json()
+            assert check["active_devices"] == args.devices, check
+            print(f"machine: {platform.node()} {os.cpu_count()} cores, load {os.getloadavg()}")
+            print(f"{'endpoint':<70} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+            for path in ENDPOINTS:
+                for _ in range(args.warmup):
+                    http.get(path).raise_for_status()
+                samples = []
+                for _ in range(args.requests):
+                    t0 = time.perf_counter()
+                    http.get(path).raise_for_status()
+                    samples.append((time.perf_counter() - t0) * 1000)
+                print(
+                    f"{path:<70} {statistics.median(samples):8.1f} {percentile(samples, 95):8.1f}"
+                    f" {percentile(samples, 99):8.1f} {max(samples):8.1f}",
+                    flush=True,
+                )
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

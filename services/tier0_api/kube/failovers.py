@@ -1,0 +1,165 @@
+"""The blocking Kubernetes calls of the failover endpoints (run in a worker thread).
+
+Waiting for the operator's verdict is a watch on the one object, started from the
+resourceVersion the create returned: no event between create and watch is lost, and
+the thread sleeps in the socket instead of polling. Every call has a client-side
+timeout, and the wait is bounded by the request's wait_seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import urllib3
+from kubernetes import watch
+from kubernetes.client.exceptions import ApiException
+
+from .connection import Connection, Session
+from .errors import FailoverError, is_object_missing, translate
+from .resources import FG_PLURAL, GROUP, RF_PLURAL, TERMINAL_PHASES, VERSION
+
+#: A watch is not reopened for less than this: the server's timeout has 1 s resolution.
+MIN_REWATCH_SECONDS = 0.05
+#: Read timeout beyond the watch's own server-side timeout, for a server that hangs.
+WATCH_READ_GRACE_SECONDS = 5.0
+
+Obj = dict[str, Any]
+
+
+def phase_of(obj: Obj) -> str | None:
+    phase = (obj.get("status") or {}).get("phase")
+    return str(phase) if phase else None
+
+
+def is_terminal(obj: Obj) -> bool:
+    return phase_of(obj) in TERMINAL_PHASES
+
+
+class FailoverStore:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def session(self) -> Session:
+        return self.connection.session()
+
+    def _call(self, session: Session, method: Callable[..., Any], *args: Any) -> Any:
+        timeout = self.connection.settings.kube_timeout_seconds
+        try:
+            return method(*args, _request_timeout=(timeout, timeout))
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise translate(exc, session.server) from exc
+
+    def group(self, session: Session, name: str) -> Obj:
+        try:
+            obj: Obj = self._call(
+                session,
+                session.custom.get_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                session.namespace,
+                FG_PLURAL,
+                name,
+            )
+        except FailoverError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ApiException) and is_object_missing(cause):
+                raise FailoverError(
+                    503,
+                    "failover_group_not_found",
+                    f"FailoverGroup {name!r} not found in namespace {session.namespace!r} "
+                    f"of {session.server}: apply it (operator/examples/failovergroup.yaml or "
+                    "the chart), or set FAILOVER_GROUP / FAILOVER_NAMESPACE to an existing one",
+                ) from exc
+            raise
+        return obj
+
+    def create(self, session: Session, manifest: Obj) -> Obj:
+        created: Obj = self._call(
+            session,
+            session.custom.create_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            session.namespace,
+            RF_PLURAL,
+            manifest,
+        )
+        return created
+
+    def get(self, session: Session, name: str) -> Obj:
+        obj: Obj = self._call(
+            session,
+            session.custom.get_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            session.namespace,
+            RF_PLURAL,
+            name,
+        )
+        return obj
+
+    def list(self, session: Session) -> list[Obj]:
+        listing = self._call(
+            session,
+            session.custom.list_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            session.namespace,
+            RF_PLURAL,
+        )
+        return list(listing.get("items") or ())
+
+    def wait_terminal(self, session: Session, created: Obj, timeout: float) -> Obj:
+        """The object once its phase is terminal, or as last seen when ``timeout`` passes."""
+        name = str(created["metadata"]["name"])
+        version = str(created["metadata"]["resourceVersion"])
+        latest = created
+        deadline = time.monotonic() + timeout
+        while not is_terminal(latest):
+            remaining = deadline - time.monotonic()
+            if remaining < MIN_REWATCH_SECONDS:
+                break
+            stream = watch.Watch()
+            try:
+                for event in stream.stream(
+                    session.custom.list_namespaced_custom_object,
+                    GROUP,
+                    VERSION,
+                    session.namespace,
+                    RF_PLURAL,
+                    field_selector=f"metadata.name={name}",
+                    resource_version=version,
+                    allow_watch_bookmarks=True,
+                    timeout_seconds=max(1, math.ceil(remaining)),
+                    _request_timeout=(
+                        self.connection.settings.kube_timeout_seconds,
+                        remaining + WATCH_READ_GRACE_SECONDS,
+                    ),
+                ):
+                    obj = event["raw_object"]
+                    version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
+                    if event["type"] == "DELETED":
+                        raise FailoverError(
+                            409,
+                            "failover_deleted",
+                            f"RegionFailover {name} was deleted before the operator finished it",
+                        )
+                    if event["type"] in ("ADDED", "MODIFIED"):
+                        latest = obj
+                    if is_terminal(latest) or time.monotonic() >= deadline:
+                        break
+            except ApiException as exc:
+                if exc.status != 410:  # 410 Gone: history compacted; read afresh
+                    raise translate(exc, session.server) from exc
+                latest = self.get(session, name)
+                version = str(latest["metadata"]["resourceVersion"])
+            except urllib3.exceptions.ReadTimeoutError as exc:
+                if time.monotonic() < deadline:
+                    raise translate(exc, session.server) from exc
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise translate(exc, session.server) from exc
+            finally:
+                stream.stop()
+        return latest
