@@ -23,6 +23,7 @@ COMPONENTS: tuple[tuple[str, str, str], ...] = (
     ("SRE dashboard", "python -m tier0_dashboard", "tier0_dashboard.settings:Settings"),
     ("Operator", "python -m tier0_operator", "tier0_operator.settings:Settings"),
     ("Local stack (make up)", "python -m tier0_devenv", "tier0_devenv.settings:DevenvSettings"),
+    ("Local stack: Kubernetes part", "python -m tier0_devenv", "tier0_devenv.kube_settings:LocalKubeSettings"),
     ("Local Kubernetes control plane", "python -m tier0_devenv.k8s", "tier0_devenv.k8s.settings:K8sSettings"),
 )
 

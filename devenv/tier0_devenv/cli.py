@@ -45,6 +45,10 @@ def _up(settings: DevenvSettings) -> int:
         return 1
     print()
     print(format_table(rows))
+    notes = stack.notes(settings)
+    if notes:
+        # Unprefixed, so the export lines can be pasted into a shell as they are.
+        print("\n" + "\n".join(notes))
     return 0
 
 

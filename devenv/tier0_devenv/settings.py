@@ -42,6 +42,8 @@ class DevenvSettings(BaseSettings):
     amqp_ingest2_metrics_port: Port = Field(9112, ge=1, le=65535)
     iot_sim_metrics_port: Port = Field(9121, ge=1, le=65535)
     users_sim_metrics_port: Port = Field(9122, ge=1, le=65535)
+    #: The SRE web dashboard (the seed's frontend port).
+    dashboard_port: Port = Field(3000, ge=1, le=65535)
 
     num_devices: int = Field(100_000, ge=1)
     num_sites: int = Field(10, ge=1, le=10)

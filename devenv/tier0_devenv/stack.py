@@ -1,9 +1,11 @@
 """What `make up` runs, in order, as a list of component specs.
 
-A component is a name, the Python module it needs (if any) and a function from
-settings to ProcessSpecs. Adding one — the local Kubernetes control plane, the
-operator — is one more entry in ``components()``; start order is list order and
-`down` stops in reverse start order from the pidfiles, so it needs no entry at all.
+A component is a name, the Python module it needs (if any) and either a function from
+settings to ProcessSpecs (a daemon the Supervisor starts) or a Step (steps.py: a
+one-shot job such as indexing the AI corpora, or a group of daemons such as the
+Kubernetes control plane). Start order is list order; `down` stops in reverse start
+order from the pidfiles of the run folder and of every Step's own supervisor folder,
+so it needs no entry of its own.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from . import infra
+from . import infra, kube_stack
+from .ai_data import AiCorpora
 from .processes import (
     DevenvError,
     HealthCheck,
@@ -23,17 +26,31 @@ from .processes import (
     Supervisor,
 )
 from .settings import REPO_ROOT, DevenvSettings
+from .steps import Progress, Row, Step
 
 LOCALHOST = "127.0.0.1"
 REGIONS = ("region1", "region2")
 
 
+def _no_processes(_settings: DevenvSettings) -> list[ProcessSpec]:
+    return []
+
+
 @dataclass(frozen=True)
 class Component:
     name: str
-    build: Callable[[DevenvSettings], list[ProcessSpec]]
+    build: Callable[[DevenvSettings], list[ProcessSpec]] = _no_processes
     #: A module run with `python -m`; while it does not exist the component is skipped.
     module: str | None = None
+    #: Run instead of ``build`` when set.
+    step: Step | None = None
+    #: Why the component cannot run on this machine (skipped with that reason), or None.
+    unavailable: Callable[[DevenvSettings], str | None] | None = None
+
+    def skip_reason(self, settings: DevenvSettings) -> str | None:
+        if self.module is not None and not module_runnable(self.module):
+            return f"{self.module} not installed yet"
+        return self.unavailable(settings) if self.unavailable is not None else None
 
 
 def module_runnable(module: str) -> bool:
@@ -55,8 +72,12 @@ def python_app(
     health_url: str,
     url: str,
     start_timeout: float = 60,
+    ports: list[int] | None = None,
 ) -> ProcessSpec:
-    """A tier0 Python service run with this interpreter, healthy when ``health_url`` is."""
+    """A tier0 Python service run with this interpreter, healthy when ``health_url`` is.
+
+    ``ports`` are checked free before the start, so a port held by something else is
+    reported by name instead of as a crash in the service's log."""
     health: HealthCheck = HttpCheck(health_url)
     return ProcessSpec(
         name=name,
@@ -66,6 +87,7 @@ def python_app(
         health=health,
         start_timeout=start_timeout,
         url=url,
+        ports=list(ports or []),
     )
 
 
@@ -127,7 +149,7 @@ def _mqtt_ingest(s: DevenvSettings, region: str) -> list[ProcessSpec]:
     }
     url = _metrics(port)
     name = f"ingest-mqtt-{region}"
-    return [python_app(name, "tier0_ingest.mqtt", env, health_url=url, url=url)]
+    return [python_app(name, "tier0_ingest.mqtt", env, health_url=url, url=url, ports=[port])]
 
 
 def _amqp_ingest(s: DevenvSettings, region: str) -> list[ProcessSpec]:
@@ -135,7 +157,7 @@ def _amqp_ingest(s: DevenvSettings, region: str) -> list[ProcessSpec]:
     env = {**_redis_env(s, region), "AMQP_URL": _amqp_url(s), "METRICS_PORT": str(port)}
     url = _metrics(port)
     name = f"ingest-amqp-{region}"
-    return [python_app(name, "tier0_ingest.amqp", env, health_url=url, url=url)]
+    return [python_app(name, "tier0_ingest.amqp", env, health_url=url, url=url, ports=[port])]
 
 
 def _api(s: DevenvSettings, region: str) -> list[ProcessSpec]:
@@ -150,6 +172,7 @@ def _api(s: DevenvSettings, region: str) -> list[ProcessSpec]:
             health_url=f"{base}/health",
             url=base,
             start_timeout=120,
+            ports=[port],
         )
     ]
 
@@ -164,13 +187,30 @@ def _iot_simulator(s: DevenvSettings) -> list[ProcessSpec]:
         "METRICS_PORT": str(s.iot_sim_metrics_port),
     }
     url = _metrics(s.iot_sim_metrics_port)
-    return [python_app("sim-iot", "tier0_simulators.iot", env, health_url=url, url=url)]
+    port = s.iot_sim_metrics_port
+    return [python_app("sim-iot", "tier0_simulators.iot", env, health_url=url, url=url, ports=[port])]
 
 
 def _users_simulator(s: DevenvSettings) -> list[ProcessSpec]:
     env = {"AMQP_URL": _amqp_url(s), "METRICS_PORT": str(s.users_sim_metrics_port)}
     url = _metrics(s.users_sim_metrics_port)
-    return [python_app("sim-users", "tier0_simulators.users", env, health_url=url, url=url)]
+    port = s.users_sim_metrics_port
+    return [
+        python_app("sim-users", "tier0_simulators.users", env, health_url=url, url=url, ports=[port])
+    ]
+
+
+def _dashboard(s: DevenvSettings) -> list[ProcessSpec]:
+    apis = f"region1=http://{LOCALHOST}:{s.api1_port},region2=http://{LOCALHOST}:{s.api2_port}"
+    env = {
+        "DASHBOARD_HOST": LOCALHOST,
+        "DASHBOARD_PORT": str(s.dashboard_port),
+        "REGION_APIS": apis,
+    }
+    base = f"http://{LOCALHOST}:{s.dashboard_port}"
+    health = f"{base}/health"
+    port = s.dashboard_port
+    return [python_app("dashboard", "tier0_dashboard", env, health_url=health, url=base, ports=[port])]
 
 
 def _in_region(
@@ -188,30 +228,36 @@ def _per_region(
     return [Component(f"{name}-{region}", _in_region(build, region), module) for region in REGIONS]
 
 
+def _kube_components() -> list[Component]:
+    unavailable = kube_stack.kube_unavailable
+    return [
+        Component("k8s", step=kube_stack.ControlPlane(), unavailable=unavailable),
+        Component("k8s-objects", step=kube_stack.RegionObjects(), unavailable=unavailable),
+        Component(
+            "operator", kube_stack.operator_specs, "tier0_operator", unavailable=unavailable
+        ),
+    ]
+
+
 def components() -> list[Component]:
-    """Everything `make up` starts, in start order: brokers and stores first, then the
-    consumers that need them, then the APIs, then the simulators that feed them."""
+    """Everything `make up` starts, in start order: brokers and stores first, the AI
+    corpora into the stores, then the consumers that need them, then the APIs, then
+    the simulators that feed them; last the control plane, the objects the operator
+    acts on, and the operator, whose health checks need the region APIs."""
     return [
         *_infra_components(),
+        Component("ai-data", module="tier0_ai", step=AiCorpora()),
         *_per_region("ingest-mqtt", "tier0_ingest.mqtt", _mqtt_ingest),
         *_per_region("ingest-amqp", "tier0_ingest.amqp", _amqp_ingest),
         *_per_region("api", "tier0_api", _api),
         Component("sim-iot", _iot_simulator, "tier0_simulators.iot"),
         Component("sim-users", _users_simulator, "tier0_simulators.users"),
+        Component("dashboard", _dashboard, "tier0_dashboard"),
+        *_kube_components(),
     ]
 
 
 # --- operations ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the summary table."""
-
-    name: str
-    pid: int | None
-    url: str
-    status: str
 
 
 def selected_components(settings: DevenvSettings) -> list[Component]:
@@ -223,17 +269,21 @@ def selected_components(settings: DevenvSettings) -> list[Component]:
     return [c for c in components() if not chosen or c.name in chosen]
 
 
-def up(settings: DevenvSettings, progress: Callable[[str], None]) -> Iterator[Row]:
-    """Start every selected component in order; yields a row per process or skip.
+def up(settings: DevenvSettings, progress: Progress) -> Iterator[Row]:
+    """Start every selected component in order; yields a row per process, step or skip.
 
     Stops at the first failure (raising DevenvError); what already started keeps
     running so its logs can be read, and `down` stops it.
     """
     supervisor = Supervisor(settings.run_dir)
     for component in selected_components(settings):
-        if component.module is not None and not module_runnable(component.module):
-            progress(f"{component.name}: skipped: {component.module} not installed yet")
+        reason = component.skip_reason(settings)
+        if reason is not None:
+            progress(f"{component.name}: skipped: {reason}")
             yield Row(component.name, None, "", "skipped")
+            continue
+        if component.step is not None:
+            yield from component.step.up(settings, progress)
             continue
         for spec in component.build(settings):
             progress(f"{spec.name}: starting ...")
@@ -243,30 +293,58 @@ def up(settings: DevenvSettings, progress: Callable[[str], None]) -> Iterator[Ro
             yield Row(spec.name, rec.pid, spec.url, "healthy")
 
 
-def down(settings: DevenvSettings, progress: Callable[[str], None]) -> list[ProcessRecord]:
-    """Stop, newest first, every process `up` recorded in the run folder; nothing else."""
-    supervisor = Supervisor(settings.run_dir)
+def notes(settings: DevenvSettings) -> list[str]:
+    """How to use what `up` started: the notes of every selected Step that can run."""
+    return [
+        line
+        for component in selected_components(settings)
+        if component.step is not None and component.skip_reason(settings) is None
+        for line in component.step.notes(settings)
+    ]
+
+
+def _supervisors(settings: DevenvSettings) -> list[Supervisor]:
+    """The run folder's Supervisor and those of the Steps that keep their own."""
+    dirs = [settings.run_dir]
+    for component in components():
+        if component.step is not None:
+            dirs += [d for d in component.step.supervisor_dirs(settings) if d not in dirs]
+    return [Supervisor(d) for d in dirs]
+
+
+def down(settings: DevenvSettings, progress: Progress) -> list[ProcessRecord]:
+    """Stop, newest first, every process `up` recorded in the run folder (and the Steps'
+    folders, such as the control plane's); nothing else."""
+    recorded = [
+        (rec, supervisor)
+        for supervisor in _supervisors(settings)
+        for name in supervisor.recorded_names()
+        if (rec := supervisor.record(name)) is not None
+    ]
     stopped = []
-    for name in reversed(supervisor.recorded_names()):
-        rec = supervisor.record(name)
-        if rec is None:
-            continue
-        if supervisor.stop(name):
-            progress(f"{name}: stopped (pid {rec.pid})")
+    for rec, supervisor in sorted(recorded, key=lambda item: item[0].started_at, reverse=True):
+        if supervisor.stop(rec.name):
+            progress(f"{rec.name}: stopped (pid {rec.pid})")
             stopped.append(rec)
         else:
-            progress(f"{name}: was not running (stale pidfile removed)")
+            progress(f"{rec.name}: was not running (stale pidfile removed)")
     return stopped
 
 
 def status(settings: DevenvSettings) -> list[Row]:
-    """A row for every process of the stack plus any other recorded one."""
+    """A row for every process and step of the stack plus any other recorded process."""
     supervisor = Supervisor(settings.run_dir)
     rows: list[Row] = []
     seen: set[str] = set()
     for component in components():
         if component.module is not None and not module_runnable(component.module):
             rows.append(Row(component.name, None, "", "not installed"))
+            continue
+        if component.unavailable is not None and (reason := component.unavailable(settings)):
+            rows.append(Row(component.name, None, "", f"skipped: {reason}"))
+            continue
+        if component.step is not None:
+            rows += component.step.status(settings)
             continue
         try:
             specs = component.build(settings)

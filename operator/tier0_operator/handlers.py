@@ -17,7 +17,7 @@ import kopf
 
 from tier0_operator.automation import GroupAutomation, GroupState
 from tier0_operator.consts import FG_PLURAL, GROUP, KOPF_PREFIX, RF_PLURAL, VERSION
-from tier0_operator.reconcile import Failover, Outcome
+from tier0_operator.reconcile import Failover, GroupLookup, Outcome
 from tier0_operator.settings import Settings
 
 #: Retry delay after an unexpected error in a handler (kopf's default is 60 s, far too
@@ -62,8 +62,30 @@ def _settings(memo: kopf.Memo) -> Settings:
     return settings
 
 
-def _handle(body: kopf.Body, memo: kopf.Memo) -> None:
-    outcome = _failover(memo).reconcile(copy.deepcopy(dict(body)))
+@kopf.index(GROUP, VERSION, FG_PLURAL)
+def failover_groups(
+    namespace: str, name: str, spec: kopf.Spec, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """FailoverGroup specs by (namespace, name), kept from the watch kopf runs anyway.
+
+    A failover reads its group from here instead of a GET on its path.
+    """
+    return {(namespace, name): copy.deepcopy(dict(spec))}
+
+
+def _lookup(index: kopf.Index[tuple[str, str], dict[str, Any]]) -> GroupLookup:
+    def lookup(namespace: str, name: str) -> dict[str, Any] | None:
+        for spec in index.get((namespace, name), ()):
+            return spec
+        return None
+
+    return lookup
+
+
+def _handle(
+    body: kopf.Body, memo: kopf.Memo, groups: kopf.Index[tuple[str, str], dict[str, Any]]
+) -> None:
+    outcome = _failover(memo).reconcile(copy.deepcopy(dict(body)), _lookup(groups))
     if outcome is Outcome.WAITING:
         raise kopf.TemporaryError(
             "waiting for the failover lock", delay=_settings(memo).lock_retry_seconds
@@ -71,13 +93,23 @@ def _handle(body: kopf.Body, memo: kopf.Memo) -> None:
 
 
 @kopf.on.create(GROUP, VERSION, RF_PLURAL, id="failover", backoff=ERROR_BACKOFF_SECONDS)
-def on_create(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    _handle(body, memo)
+def on_create(
+    body: kopf.Body,
+    memo: kopf.Memo,
+    failover_groups: kopf.Index[tuple[str, str], dict[str, Any]],
+    **_: Any,
+) -> None:
+    _handle(body, memo, failover_groups)
 
 
 @kopf.on.resume(GROUP, VERSION, RF_PLURAL, id="resume", backoff=ERROR_BACKOFF_SECONDS)
-def on_resume(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    _handle(body, memo)
+def on_resume(
+    body: kopf.Body,
+    memo: kopf.Memo,
+    failover_groups: kopf.Index[tuple[str, str], dict[str, Any]],
+    **_: Any,
+) -> None:
+    _handle(body, memo, failover_groups)
 
 
 @kopf.daemon(

@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from kubernetes.client import AppsV1Api, CoreV1Api
+from kubernetes.client import AppsV1Api
 from kubernetes.client.exceptions import ApiException
 from paho.mqtt import publish
 
@@ -56,18 +56,30 @@ def deployment_ready(apps: AppsV1Api, namespace: str, name: str) -> tuple[bool, 
     return ready > 0, f"deployment {name}: {ready} ready replica(s)"
 
 
-def ready_pod_count(core: CoreV1Api, namespace: str, selector: Mapping[str, str]) -> int:
-    """Pods the Service would select after the switch that are Ready right now."""
-    label_selector = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-    pods = core.list_namespaced_pod(namespace, label_selector=label_selector)
+def pod_is_ready(pod: Mapping[str, Any]) -> bool:
+    """A Pod (API JSON) that is not being deleted and whose Ready condition is True."""
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return False
+    conditions = (pod.get("status") or {}).get("conditions") or ()
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def count_ready(pods: Iterable[Mapping[str, Any]], selector: Mapping[str, str]) -> int:
+    """Ready pods among `pods` that a Service with `selector` would select."""
     count = 0
-    for pod in pods.items:
-        if pod.metadata.deletion_timestamp is not None:
-            continue
-        conditions = (pod.status.conditions if pod.status else None) or []
-        if any(c.type == "Ready" and c.status == "True" for c in conditions):
+    for pod in pods:
+        labels = (pod.get("metadata") or {}).get("labels") or {}
+        if all(labels.get(k) == v for k, v in selector.items()) and pod_is_ready(pod):
             count += 1
     return count
+
+
+def judge_deployment(deployment: Mapping[str, Any] | None, name: str) -> tuple[bool, str]:
+    """The TargetDeployment gate on a Deployment's JSON (None: it does not exist)."""
+    if deployment is None:
+        return False, f"deployment {name} not found"
+    ready = int((deployment.get("status") or {}).get("readyReplicas") or 0)
+    return ready > 0, f"deployment {name}: {ready} ready replica(s)"
 
 
 def http_ok(http: httpx.Client, url: str) -> tuple[bool, str]:

@@ -26,9 +26,10 @@ def main() -> None:
         start_http_server(settings.operator_metrics_port)
     kube = connect()
     http = httpx.Client(timeout=settings.probe_timeout_seconds)
+    failover = Failover(kube, settings, http)
     memo = kopf.Memo(
         settings=settings,
-        failover=Failover(kube, settings, http),
+        failover=failover,
         automation=GroupAutomation(kube, http),
     )
     liveness = (
@@ -51,5 +52,6 @@ def main() -> None:
             memo=memo,
         )
     finally:
+        failover.reader.close()
         http.close()
         kube.close()

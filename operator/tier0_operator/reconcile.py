@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -49,12 +49,13 @@ from tier0_operator.consts import (
 from tier0_operator.health import (
     GateResult,
     canary_gate,
-    deployment_ready,
+    count_ready,
     freshness_gate,
     http_ok,
-    ready_pod_count,
+    judge_deployment,
 )
 from tier0_operator.kube import Kube
+from tier0_operator.reads import PendingReads, Reader, Reads, Snapshot
 from tier0_operator.selectors import SelectorPlan, judge_endpoints, plan_selectors, selector_patch
 from tier0_operator.settings import Settings
 from tier0_operator.spec import (
@@ -77,8 +78,8 @@ GATE_REASONS = {
     "Canary": "CanaryFailed",
 }
 FIRST_REQUEST_POLL_SECONDS = 0.05
-#: A Service's EndpointSlices by name, and the list's resourceVersion to watch from.
-Snapshot = tuple[dict[str, dict[str, Any]], str]
+#: Looks up a FailoverGroup's spec in the operator's in-memory index (None: not there).
+GroupLookup = Callable[[str, str], Mapping[str, Any] | None]
 
 
 class Outcome(StrEnum):
@@ -110,6 +111,8 @@ class Request:
     requested_at: float
     detected_at: float | None
     stamps: dict[str, str] = field(default_factory=dict)
+    #: Wall-clock marks of the steps on the path (for the completion log's `steps_ms`).
+    marks: dict[str, float] = field(default_factory=dict)
 
     @property
     def phase(self) -> str | None:
@@ -122,10 +125,11 @@ class Failover:
         self.kube = kube
         self.settings = settings
         self.http = http
+        self.reader = Reader(kube, http)
 
     # -- entry point -------------------------------------------------------------
 
-    def reconcile(self, body: Mapping[str, Any]) -> Outcome:
+    def reconcile(self, body: Mapping[str, Any], groups: GroupLookup | None = None) -> Outcome:
         meta = body.get("metadata") or {}
         status = dict(body.get("status") or {})
         if status.get("phase") in TERMINAL_PHASES:
@@ -167,9 +171,10 @@ class Failover:
             requested_at,
             detected_at,
             stamps,
+            marks={"handler": now},
         )
         try:
-            group = self._resolve_group(request)
+            group = self._resolve_group(request, groups)
             return self._run(request, group, bound)
         except Refusal as refusal:
             self._refuse(request, refusal)
@@ -180,26 +185,36 @@ class Failover:
 
     def _run(self, req: Request, group: GroupSpec, bound: Any) -> Outcome:
         spec = req.spec
+        # The reads that need no lock run while we take it (reads.py).
+        gates_due = not spec.force and req.phase != PHASE_IN_PROGRESS
+        pending = self._start_reads(req, group, gates=gates_due)
         if spec.dry_run:
-            services = self._read_services(req.namespace, group.services)
-            return self._dry_run(req, group, self._plan(services, group, spec))
+            reads = self._finish_reads(req, group, pending)
+            services = self._services(reads)
+            return self._dry_run(req, group, self._plan(services, group, spec), reads)
         if req.phase == PHASE_IN_PROGRESS:
             self._acquire(req, group)
             bound.info("failover_resumed", phase=req.phase)
-            services = self._read_services(req.namespace, group.services)
-            return self._switch(req, group, self._plan(services, group, spec), services, bound)
+            reads = self._finish_reads(req, group, pending)
+            services = self._services(reads)
+            return self._switch(
+                req, group, self._plan(services, group, spec), services, reads, bound
+            )
         holder = self._acquire(req, group)
         if holder is not None:
             self._mark_pending(req, holder)
             return Outcome.WAITING
+        req.marks["locked"] = time.time()
         try:
-            # Read under the lock: another failover may have just moved the selectors.
-            services = self._read_services(req.namespace, group.services)
+            # Read the Services under the lock: another failover may have just moved them.
+            reads = self._finish_reads(req, group, pending)
+            req.marks["read"] = time.time()
+            services = self._services(reads)
             plan = self._plan(services, group, spec)
             if not plan.to_patch:
                 self._complete_noop(req, group, plan)
                 return Outcome.DONE
-            gates = [] if spec.force else self._gates(req.namespace, group, spec, plan)
+            gates = [] if spec.force else self._gates(group, spec, plan, reads)
             failed = next((g for g in gates if not g.passed), None)
             if failed is not None:
                 raise Refusal(GATE_REASONS.get(failed.name, "GateFailed"), failed.message, gates)
@@ -208,29 +223,37 @@ class Failover:
             raise
         req.stamps["decidedAt"] = to_rfc3339(time.time())
         self._write_status(req.namespace, req.name, self._in_progress_status(req, plan, gates))
+        req.marks["committed"] = time.time()
         bound.info("failover_decided", source=spec.source_region, target=spec.target_region)
         self._failpoint("after-decided")
-        return self._switch(req, group, plan, services, bound)
+        return self._switch(req, group, plan, services, reads, bound)
 
-    def _resolve_group(self, req: Request) -> GroupSpec:
+    def _resolve_group(self, req: Request, groups: GroupLookup | None) -> GroupSpec:
         spec = req.spec
         if spec.group is None:
             return spec.inline_group()
+        # The operator's index of FailoverGroups (kopf keeps it from the watch it runs
+        # anyway) saves a round trip; a group created a moment ago may not be in it yet.
+        group_spec = groups(req.namespace, spec.group) if groups else None
+        if group_spec is None:
+            try:
+                obj = self.kube.raw(
+                    self.kube.custom.get_namespaced_custom_object,
+                    GROUP,
+                    VERSION,
+                    req.namespace,
+                    FG_PLURAL,
+                    spec.group,
+                )
+            except ApiException as exc:
+                if exc.status == 404:
+                    raise Refusal(
+                        "GroupNotFound", f"FailoverGroup {spec.group!r} not found"
+                    ) from exc
+                raise
+            group_spec = obj.get("spec") or {}
         try:
-            obj = self.kube.raw(
-                self.kube.custom.get_namespaced_custom_object,
-                GROUP,
-                VERSION,
-                req.namespace,
-                FG_PLURAL,
-                spec.group,
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                raise Refusal("GroupNotFound", f"FailoverGroup {spec.group!r} not found") from exc
-            raise
-        try:
-            group = parse_group_spec(spec.group, obj.get("spec") or {})
+            group = parse_group_spec(spec.group, group_spec)
         except SpecError as exc:
             raise Refusal("InvalidGroup", f"FailoverGroup {spec.group}: {exc}") from exc
         known = [r.name for r in group.regions]
@@ -241,17 +264,28 @@ class Failover:
                 )
         return group
 
-    def _read_services(self, namespace: str, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    def _start_reads(self, req: Request, group: GroupSpec, *, gates: bool) -> PendingReads:
+        """Start the reads the gates and the EndpointSlice wait need (reads.py)."""
+        target = group.region(req.spec.target_region)
+        return self.reader.start(
+            req.namespace,
+            group.services,
+            group.region_label,
+            req.spec.target_region,
+            deployment=target.deployment if gates and target else None,
+            health_url=target.health_url if gates and target else None,
+        )
+
+    def _finish_reads(self, req: Request, group: GroupSpec, pending: PendingReads) -> Reads:
+        return pending.result(self.reader.services(req.namespace, group.services))
+
+    @staticmethod
+    def _services(reads: Reads) -> dict[str, dict[str, Any]]:
         services: dict[str, dict[str, Any]] = {}
-        for name in names:
-            try:
-                services[name] = self.kube.raw(
-                    self.kube.core.read_namespaced_service, name, namespace
-                )
-            except ApiException as exc:
-                if exc.status == 404:
-                    raise Refusal("ServiceNotFound", f"Service {name!r} not found") from exc
-                raise
+        for name, svc in reads.services.items():
+            if svc is None:
+                raise Refusal("ServiceNotFound", f"Service {name!r} not found")
+            services[name] = svc
         return services
 
     @staticmethod
@@ -266,16 +300,19 @@ class Failover:
         return plan
 
     def _gates(
-        self, namespace: str, group: GroupSpec, spec: FailoverSpec, plan: SelectorPlan
+        self, group: GroupSpec, spec: FailoverSpec, plan: SelectorPlan, reads: Reads
     ) -> list[GateResult]:
-        """Run the gates in order, stopping at the first that fails."""
+        """Judge the gates in order, stopping at the first that fails.
+
+        The Kubernetes and health-URL inputs were read concurrently up front; the
+        freshness and canary gates (opt-in, slower, the canary has side effects) run
+        here, in order, only once the cheaper gates have passed.
+        """
         target = group.region(spec.target_region)
         source = group.region(spec.source_region)
         results: list[GateResult] = []
 
-        counts = {
-            svc: ready_pod_count(self.kube.core, namespace, sel) for svc, sel in plan.after.items()
-        }
+        counts = {svc: count_ready(reads.target_pods, sel) for svc, sel in plan.after.items()}
         empty = sorted(svc for svc, n in counts.items() if n == 0)
         detail = ", ".join(f"{svc}: {n}" for svc, n in sorted(counts.items()))
         results.append(
@@ -289,12 +326,12 @@ class Failover:
         if empty or target is None:
             return results
         if target.deployment:
-            ok, msg = deployment_ready(self.kube.apps, namespace, target.deployment)
+            ok, msg = judge_deployment(reads.deployment, target.deployment)
             results.append(GateResult("TargetDeployment", ok, msg))
             if not ok:
                 return results
         if target.health_url:
-            ok, msg = http_ok(self.http, target.health_url)
+            ok, msg = reads.health or http_ok(self.http, target.health_url)
             results.append(GateResult("TargetHealthURL", ok, msg))
             if not ok:
                 return results
@@ -316,18 +353,22 @@ class Failover:
         group: GroupSpec,
         plan: SelectorPlan,
         services: Mapping[str, Mapping[str, Any]],
+        reads: Reads,
         bound: Any,
     ) -> Outcome:
         spec = req.spec
         label = group.region_label
-        # List the pods and EndpointSlices before patching and watch from that
-        # resourceVersion afterwards: no change can slip between list and watch, and
-        # the lists are off the path from patch to "switched".
-        pods = self._target_pods(req.namespace, label, spec.target_region)
-        snapshots = {svc: self._list_slices(req.namespace, svc) for svc in group.services}
-        for svc in plan.to_patch:
-            self.kube.patch_service(svc, req.namespace, selector_patch(label, spec.target_region))
-        req.stamps.setdefault("selectorsPatchedAt", to_rfc3339(time.time()))
+        # The pods and EndpointSlices were listed before the decision (reads.py); the
+        # wait watches from that resourceVersion, so no change can slip between list
+        # and watch, and no list sits between the patch and "switched".
+        pods = reads.target_pod_names
+        snapshots = reads.slices
+        patch = selector_patch(label, spec.target_region)
+        self.reader.map(
+            lambda svc: self.kube.patch_service(svc, req.namespace, patch), plan.to_patch
+        )
+        req.marks["patched"] = time.time()
+        req.stamps.setdefault("selectorsPatchedAt", to_rfc3339(req.marks["patched"]))
         self._failpoint("after-selectors-patched")
         deadline = time.monotonic() + self.settings.endpoints_timeout_seconds
         ok, detail = self._wait_endpoints(
@@ -375,7 +416,12 @@ class Failover:
             metrics.set_active_region(
                 group.name, spec.target_region, [r.name for r in group.regions]
             )
-        bound.info("failover_completed", latency_ms=round(latency * 1000, 1), forced=spec.force)
+        bound.info(
+            "failover_completed",
+            latency_ms=round(latency * 1000, 1),
+            forced=spec.force,
+            steps_ms=self._steps(req, ready_at),
+        )
         events.post_event(self.kube, req.body, "Normal", "FailoverCompleted", message)
         for svc in group.services:
             if svc in services:
@@ -407,19 +453,9 @@ class Failover:
         return True, ""
 
     def _target_pods(self, namespace: str, label: str, target: str) -> frozenset[str]:
-        listing = self.kube.raw(
-            self.kube.core.list_namespaced_pod, namespace, label_selector=f"{label}={target}"
-        )
-        return frozenset(p["metadata"]["name"] for p in listing.get("items") or ())
-
-    def _list_slices(self, namespace: str, svc: str) -> Snapshot:
-        listing = self.kube.raw(
-            self.kube.discovery.list_namespaced_endpoint_slice,
-            namespace,
-            label_selector=f"{SERVICE_NAME_LABEL}={svc}",
-        )
-        slices = {s["metadata"]["name"]: s for s in listing.get("items") or ()}
-        return slices, str(listing["metadata"]["resourceVersion"])
+        """A consistent read: only used when the cached pod list looks out of date."""
+        pods = self.reader.target_pods(namespace, label, target, cached=False)
+        return frozenset(p["metadata"]["name"] for p in pods)
 
     def _wait_service(
         self,
@@ -460,7 +496,7 @@ class Failover:
             except ApiException as exc:
                 if exc.status != 410:  # 410 Gone: history compacted; list again
                     raise
-                slices, version = self._list_slices(namespace, svc)
+                slices, version = self.reader.slices(namespace, svc)
                 ok, detail, pods = self._judge(slices, pods, namespace, label, target)
             finally:
                 stream.stop()
@@ -702,11 +738,11 @@ class Failover:
         )
         self._write_status(req.namespace, req.name, status)
 
-    def _dry_run(self, req: Request, group: GroupSpec, plan: SelectorPlan) -> Outcome:
+    def _dry_run(
+        self, req: Request, group: GroupSpec, plan: SelectorPlan, reads: Reads
+    ) -> Outcome:
         spec = req.spec
-        gates = (
-            [] if spec.force or not plan.to_patch else self._gates(req.namespace, group, spec, plan)
-        )
+        gates = [] if spec.force or not plan.to_patch else self._gates(group, spec, plan, reads)
         failed = next((g for g in gates if not g.passed), None)
         if failed is not None:
             raise Refusal(
@@ -756,6 +792,15 @@ class Failover:
         self._release(req, group)
         metrics.FAILOVERS.labels(outcome="failed").inc()
         events.post_event(self.kube, req.body, "Warning", "FailoverFailed", message)
+
+    @staticmethod
+    def _steps(req: Request, ready_at: float) -> dict[str, float]:
+        """Milliseconds from each mark to the next, starting at the request."""
+        marks = [("requested", req.requested_at), *req.marks.items(), ("endpoints", ready_at)]
+        return {
+            f"{a}->{b}": round((tb - ta) * 1000, 1)
+            for (a, ta), (b, tb) in zip(marks, marks[1:], strict=False)
+        }
 
     def _observe(self, req: Request, latency: float) -> None:
         metrics.FAILOVER_LATENCY.observe(latency)

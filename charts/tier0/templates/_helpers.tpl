@@ -72,13 +72,28 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
-{{/* ServiceAccount of the workloads (API, ingest, simulators): no API access. */}}
+{{/* ServiceAccount of the workloads (ingest, simulators, brokers, Redis): no API access. */}}
 {{- define "tier0.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "tier0.fullname" .) .Values.serviceAccount.name }}
 {{- else }}
 {{- default "default" .Values.serviceAccount.name }}
 {{- end }}
+{{- end }}
+
+{{/* ServiceAccount of the region APIs; templates/api-rbac.yaml creates it and, when
+the failover endpoints are on, binds it to the Role they need. */}}
+{{- define "tier0.apiServiceAccountName" -}}
+{{- default (printf "%s-api" (include "tier0.fullname" .)) .Values.api.serviceAccount.name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Whether the region APIs serve /api/failover/*: "true" or empty. They need a
+FailoverGroup to act on, so api.failover.enabled only counts when the chart renders
+one (failover.enabled); with either off the API gets no Role and no token.
+*/}}
+{{- define "tier0.apiFailoverEnabled" -}}
+{{- if and .Values.api.failover.enabled .Values.failover.enabled }}true{{ end }}
 {{- end }}
 
 {{/* ServiceAccount of the operator; templates/operator-rbac.yaml creates and binds it. */}}
@@ -99,6 +114,11 @@ app.kubernetes.io/component: {{ .component }}
 {{/* Object names. */}}
 {{- define "tier0.apiGroupServiceName" -}}
 {{- printf "%s-api" (include "tier0.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The FailoverGroup of the region APIs: named after the group Service it moves. */}}
+{{- define "tier0.failoverGroupName" -}}
+{{- include "tier0.apiGroupServiceName" . }}
 {{- end }}
 
 {{- define "tier0.apiName" -}}

@@ -44,6 +44,9 @@ TIER0_ENV = {
     "OPERATOR_HEALTH_PORT",
     "SHARD_INDEX",
     "SHARD_COUNT",
+    "FAILOVER_ENABLED",
+    "FAILOVER_NAMESPACE",
+    "FAILOVER_GROUP",
 }
 #: The entrypoints of the one tier0 image.
 TIER0_MODULES = {
@@ -186,6 +189,33 @@ def tier0_containers_are_consistent(objects: list[Obj]) -> list[str]:
         context = container.get("securityContext", {})
         if context.get("allowPrivilegeEscalation") is not False:
             problems.append(f"{label_of(obj)}: allowPrivilegeEscalation is not false")
+    return problems
+
+
+def bound_service_accounts(objects: list[Obj]) -> set[str]:
+    """ServiceAccounts some rendered RoleBinding or ClusterRoleBinding grants rights to."""
+    return {
+        subject["name"]
+        for binding in objects
+        if binding["kind"] in {"RoleBinding", "ClusterRoleBinding"}
+        for subject in binding.get("subjects") or []
+        if subject["kind"] == "ServiceAccount"
+    }
+
+
+def tokens_only_where_bound(objects: list[Obj]) -> list[str]:
+    """A pod mounts a ServiceAccount token only when the chart grants that account rights.
+
+    A token without a binding is an unused credential in the pod's filesystem. An
+    unset automountServiceAccountToken counts as mounted (the Kubernetes default).
+    """
+    bound = bound_service_accounts(objects)
+    problems = []
+    for obj, template in pod_templates(objects):
+        spec = template["spec"]
+        account = spec.get("serviceAccountName", "default")
+        if spec.get("automountServiceAccountToken") is not False and account not in bound:
+            problems.append(f"{label_of(obj)}: mounts the token of unbound account {account}")
     return problems
 
 

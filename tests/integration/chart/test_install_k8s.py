@@ -3,14 +3,18 @@
 `helm install` with ci/fake-node-values.yaml (no PVCs, no LoadBalancer, no --wait:
 see docs/kubernetes.md), then: every workload, Service and CRD is there, the region
 API pods become Ready (kwok plays the kubelet), the group Service's EndpointSlice
-holds only the initial region, and an upgrade keeps both the generated passwords
-and a selector the operator has moved. Every ci/ scenario also passes a server-side
-dry run, which validates each object against the API server's own schemas.
+holds only the initial region, an upgrade keeps both the generated passwords and a
+selector the operator has moved, and the region API's ServiceAccount may do exactly
+what the failover endpoints need (`kubectl auth can-i --as` it, both ways). Every ci/
+scenario also passes a server-side dry run, which validates each object against the
+API server's own schemas.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +31,31 @@ NAMESPACE = "tier0-chart"
 RELEASE = "tier0"
 FAKE_NODE_VALUES = CHART_DIR / "ci" / "fake-node-values.yaml"
 REGIONS = ("region1", "region2")
+API_ACCOUNT = "tier0-api"
+#: What /api/failover/* do (docs/api.md): create a RegionFailover, wait on it, list
+#: history, read the FailoverGroup.
+API_ALLOWED = [
+    ("create", "regionfailovers.tier0.io"),
+    ("get", "regionfailovers.tier0.io"),
+    ("list", "regionfailovers.tier0.io"),
+    ("watch", "regionfailovers.tier0.io"),
+    ("get", "failovergroups.tier0.io"),
+]
+#: What only the operator (or nobody) may do: the API never moves a Service itself.
+API_DENIED = [
+    ("patch", "services"),
+    ("update", "services"),
+    ("delete", "regionfailovers.tier0.io"),
+    ("patch", "regionfailovers.tier0.io"),
+    ("update", "regionfailovers.tier0.io"),
+    ("patch", "regionfailovers.tier0.io", "--subresource=status"),
+    ("list", "failovergroups.tier0.io"),
+    ("patch", "failovergroups.tier0.io"),
+    ("create", "failovergroups.tier0.io"),
+    ("get", "secrets"),
+    ("list", "pods"),
+    ("create", "leases.coordination.k8s.io"),
+]
 
 
 def get(cluster: LocalCluster, *args: str) -> Any:
@@ -153,6 +182,56 @@ def test_upgrade_keeps_passwords_and_a_moved_selector(installed: LocalCluster) -
         e["name"]: e.get("value") for e in api["spec"]["template"]["spec"]["containers"][0]["env"]
     }
     assert env["LOG_LEVEL"] == "DEBUG"
+
+
+def can_i(
+    cluster: LocalCluster, account: str, verb: str, resource: str, *extra: str, ns: str = NAMESPACE
+) -> bool:
+    """`kubectl auth can-i` as a ServiceAccount of the release (exit 1 means "no")."""
+    result = subprocess.run(
+        [
+            str(cluster.kubectl_path),
+            "auth",
+            "can-i",
+            verb,
+            resource,
+            *extra,
+            "--as",
+            f"system:serviceaccount:{NAMESPACE}:{account}",
+            "-n",
+            ns,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, **cluster.env()},
+    )
+    answer = result.stdout.strip()
+    assert answer in ("yes", "no"), result.stderr
+    return answer == "yes"
+
+
+def test_api_account_may_fail_over_and_nothing_more(installed: LocalCluster) -> None:
+    missing = [" ".join(r) for r in API_ALLOWED if not can_i(installed, API_ACCOUNT, *r)]
+    excess = [" ".join(r) for r in API_DENIED if can_i(installed, API_ACCOUNT, *r)]
+    assert (missing, excess) == ([], [])
+    # Namespaced: the rights end at the release namespace.
+    assert not can_i(installed, API_ACCOUNT, "create", "regionfailovers.tier0.io", ns="default")
+    # The shared workload account (ingest, simulators) still has no rights at all.
+    assert not can_i(installed, "tier0", "get", "failovergroups.tier0.io")
+
+
+def test_api_pods_run_as_their_account_pointed_at_the_group(installed: LocalCluster) -> None:
+    (group,) = names(installed, "failovergroups.tier0.io")
+    assert API_ACCOUNT in names(installed, "serviceaccounts")
+    for region in REGIONS:
+        pod = get(installed, "deployment", f"tier0-api-{region}")["spec"]["template"]["spec"]
+        assert pod["serviceAccountName"] == API_ACCOUNT
+        assert pod["automountServiceAccountToken"] is True
+        env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+        assert env["FAILOVER_ENABLED"] == "true"
+        assert env["FAILOVER_NAMESPACE"] == NAMESPACE
+        assert env["FAILOVER_GROUP"] == group
 
 
 @pytest.mark.parametrize(

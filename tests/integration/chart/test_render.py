@@ -71,6 +71,7 @@ def test_objects_fit_together(rendered: tuple[list[checks.Obj], dict[str, Any]])
         + checks.services_select_pods(objects)
         + checks.probes_use_declared_ports(objects)
         + checks.tier0_containers_are_consistent(objects)
+        + checks.tokens_only_where_bound(objects)
         + checks.secrets_hold_no_values_literals(objects, values)
     )
     assert problems == []
@@ -213,7 +214,12 @@ def test_checks_catch_broken_manifests(helm_cli: Helm) -> None:
         {"name": "REDIS_URL", "value": "x"}
     )
     api["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["port"] = "web"
+    ingest = checks.by_name(objects, "Deployment", "tier0-ingest-mqtt-region1")
+    del ingest["spec"]["template"]["spec"]["automountServiceAccountToken"]
     assert checks.selectors_match_templates(objects)
+    assert checks.tokens_only_where_bound(objects) == [
+        "Deployment/tier0-ingest-mqtt-region1: mounts the token of unbound account tier0"
+    ]
     assert checks.services_select_pods(objects)
     assert checks.tier0_containers_are_consistent(objects)
     assert checks.probes_use_declared_ports(objects)

@@ -32,6 +32,8 @@ BAD_VALUES = {
     "two operators": (["operator.replicas=2"], "replicas"),
     "port out of range": (["mosquitto.port=70000"], "port"),
     "persistence size not a quantity": (["redis.persistence.size=lots"], "size"),
+    "api failover switch not a boolean": (["api.failover.enabled=sometimes"], "enabled"),
+    "api account not a DNS name": (["api.serviceAccount.name=Region_API"], "name"),
 }
 
 

@@ -10,8 +10,9 @@ from pydantic import ValidationError
 
 from tests.support.servers import free_port
 from tier0_devenv import cli, stack
-from tier0_devenv.processes import DevenvError, ProcessSpec, TcpCheck, process_alive
+from tier0_devenv.processes import DevenvError, ProcessSpec, Supervisor, TcpCheck, process_alive
 from tier0_devenv.settings import DevenvSettings
+from tier0_devenv.steps import Progress, Step
 
 
 def _specs(settings: DevenvSettings, name: str) -> dict[str, ProcessSpec]:
@@ -19,13 +20,30 @@ def _specs(settings: DevenvSettings, name: str) -> dict[str, ProcessSpec]:
     return {spec.name: spec for spec in component.build(settings)}
 
 
-def test_start_order_is_stores_then_ingest_then_api_then_simulators() -> None:
+def test_start_order_is_stores_then_ingest_then_api_then_simulators_then_k8s() -> None:
     assert [c.name for c in stack.components()] == [
-        "mosquitto", "rabbitmq", "redis-region1", "redis-region2",
+        "mosquitto", "rabbitmq", "redis-region1", "redis-region2", "ai-data",
         "ingest-mqtt-region1", "ingest-mqtt-region2",
         "ingest-amqp-region1", "ingest-amqp-region2",
-        "api-region1", "api-region2", "sim-iot", "sim-users",
+        "api-region1", "api-region2", "sim-iot", "sim-users", "dashboard",
+        "k8s", "k8s-objects", "operator",
     ]  # fmt: skip
+
+
+def test_operator_watches_the_local_api_server(tmp_path: Path) -> None:
+    operator = _specs(DevenvSettings(run_dir=tmp_path), "operator")["operator"]
+    assert operator.argv == [sys.executable, "-m", "tier0_operator"]
+    keys = ("KUBECONFIG", "WATCH_NAMESPACE", "OPERATOR_METRICS_PORT")
+    assert {k: operator.env[k] for k in keys} == {
+        "KUBECONFIG": str(tmp_path / "k8s" / "kubeconfig"),
+        "WATCH_NAMESPACE": "default",
+        "OPERATOR_METRICS_PORT": "9200",
+    }  # fmt: skip
+    assert operator.ports == [9200, 9201]
+    assert str(operator.health) == "GET http://127.0.0.1:9201/healthz"
+    assert operator.prepare is not None
+    with pytest.raises(DevenvError, match="no kubeconfig"):
+        operator.prepare()
 
 
 def test_defaults_are_the_seed_ports(tmp_path: Path) -> None:
@@ -147,3 +165,69 @@ def test_table_lines_up_columns() -> None:
         "mosquitto  12   mqtt://127.0.0.1:1883  healthy",
         "sim-iot    -    -                      skipped",
     ]
+
+
+class _ListenerStep(Step):
+    """A Step that keeps its daemon in its own supervisor folder, like the control plane."""
+
+    def __init__(self, name: str, port: int) -> None:
+        self.component = _listener_component(name, port)
+
+    def _supervisor(self, settings: DevenvSettings) -> Supervisor:
+        return Supervisor(settings.run_dir / "own")
+
+    def up(self, settings: DevenvSettings, progress: Progress) -> list[stack.Row]:
+        (spec,) = self.component.build(settings)
+        rec, _ = self._supervisor(settings).start(spec)
+        return [stack.Row(spec.name, rec.pid, spec.url, "healthy")]
+
+    def status(self, settings: DevenvSettings) -> list[stack.Row]:
+        state = self._supervisor(settings).status(self.component.name)
+        return [stack.Row(self.component.name, state.pid, "", "running")]
+
+    def supervisor_dirs(self, settings: DevenvSettings) -> list[Path]:
+        return [settings.run_dir / "own"]
+
+    def notes(self, settings: DevenvSettings) -> list[str]:
+        return [f"use {self.component.name}"]
+
+
+def test_down_stops_step_daemons_in_reverse_start_order(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = [
+        _listener_component("first", free_port()),
+        stack.Component("plane", step=_ListenerStep("plane-daemon", free_port())),
+        stack.Component(
+            "off", step=_ListenerStep("never", free_port()), unavailable=lambda _s: "no"
+        ),
+        _listener_component("last", free_port()),
+    ]
+    monkeypatch.setattr(stack, "components", lambda: fake)
+    monkeypatch.setenv("TIER0_RUN_DIR", str(tmp_path))
+
+    assert cli.main(["up"]) == 0
+    out = capsys.readouterr().out
+    assert "off: skipped: no" in out
+    assert "\nuse plane-daemon" in out
+    assert "use never" not in out
+    rows = {r.name: r for r in stack.status(DevenvSettings())}
+    assert rows["plane-daemon"].status == "running" and rows["off"].status == "skipped: no"
+    pids = [r.pid for r in rows.values() if r.pid is not None]
+    assert len(pids) == 3
+
+    assert cli.main(["down"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("last: stopped") < out.index("plane-daemon: stopped") < out.index(
+        "first: stopped"
+    )
+    assert not any(process_alive(pid) for pid in pids)
+
+
+def test_dashboard_shows_both_local_region_apis(tmp_path: Path) -> None:
+    dashboard = _specs(DevenvSettings(run_dir=tmp_path), "dashboard")["dashboard"]
+    assert dashboard.env["REGION_APIS"] == (
+        "region1=http://127.0.0.1:8000,region2=http://127.0.0.1:8100"
+    )
+    assert dashboard.ports == [3000]
+    assert str(dashboard.health) == "GET http://127.0.0.1:3000/health"
