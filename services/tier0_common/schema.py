@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .catalog import METRICS, DeviceState, DeviceType
 
@@ -20,6 +20,9 @@ MAX_TELEMETRY_BYTES = 8192
 MAX_ACTIVITY_BYTES = 1 << 20
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+#: A JSON number: ints are taken (and stored as floats), bools and numeric strings are
+#: not. Devices that send ``"12.5"`` or ``true`` have a bug worth a dead letter.
+Number = Annotated[float, Field(strict=True)]
 
 
 class Status(BaseModel):
@@ -33,8 +36,8 @@ class Status(BaseModel):
 class Location(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lat: Annotated[float, Field(ge=-90, le=90)]
-    lon: Annotated[float, Field(ge=-180, le=180)]
+    lat: Annotated[Number, Field(ge=-90, le=90)]
+    lon: Annotated[Number, Field(ge=-180, le=180)]
 
 
 class Telemetry(BaseModel):
@@ -45,9 +48,10 @@ class Telemetry(BaseModel):
     device_id: Identifier
     device_type: DeviceType
     site_id: Identifier
-    timestamp_utc: datetime
+    #: Must carry its zone (``Z`` or an offset): a naive time is ambiguous.
+    timestamp_utc: AwareDatetime
     firmware: Annotated[str, Field(min_length=1, max_length=32)]
-    metrics: dict[str, float]
+    metrics: dict[str, Number]
     status: Status
     location: Location
     tags: dict[str, str] = Field(default_factory=dict)

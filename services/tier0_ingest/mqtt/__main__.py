@@ -87,7 +87,11 @@ def main(argv: list[str] | None = None) -> int:
             settings.topic_filters,
             keepalive=settings.mqtt_keepalive,
         ),
-        TelemetryWriter(RespPipe(settings.redis_host, settings.redis_port, password), cold),
+        TelemetryWriter(
+            RespPipe(settings.redis_host, settings.redis_port, password),
+            cold,
+            full_write_interval=settings.full_write_interval_seconds,
+        ),
     )
 
     def _stop(signum: int, frame: FrameType | None) -> None:

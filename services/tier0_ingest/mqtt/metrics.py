@@ -40,6 +40,11 @@ REDIS_WRITE_SECONDS = Histogram(
     "next batch meanwhile, so this is an upper bound of Redis' own time)",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0),
 )
+WHOLE_WRITE_RESETS = Counter(
+    "tier0_mqtt_ingest_whole_write_resets_total",
+    "Times the worker forgot which static fields Redis holds, so every device's next "
+    "write is whole (new Redis connection, failed batch, FULL_WRITE_INTERVAL_SECONDS)",
+)
 REDIS_ERRORS = Counter("tier0_mqtt_ingest_redis_errors_total", "Failed Redis batch writes")
 PENDING = Gauge(
     "tier0_mqtt_ingest_pending_devices",

@@ -42,6 +42,13 @@ class MqttIngestSettings(BaseSettings):
     batch_max_wait_ms: int = Field(
         50, ge=0, le=10_000, description="longest a message waits for its batch to fill"
     )
+    full_write_interval_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="a device's write carries only changed fields, except its first and "
+        "one whole write per device at least this often (heals a Redis emptied behind "
+        "the worker's back)",
+    )
     summary_interval_seconds: float = Field(
         10.0, gt=0, description="how often the worker logs its structured summary"
     )

@@ -177,7 +177,7 @@ class IngestWorker:
                 continue
             result = check(topic, payload, seen)
             if type(result) is tuple:
-                add(result[0], result[1], result[3])
+                add(result[0], result[1], result[3], result[4])
                 accepted += 1
                 tick += 1
                 if tick >= every:

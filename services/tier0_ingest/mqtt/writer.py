@@ -6,17 +6,29 @@ Two connections, by the shape of their replies:
   one line (HSET, HINCRBY), so a batch of thousands of device writes is one
   ``sendall`` and its replies are settled by counting CRLFs. Why not redis-py here:
   building each 38-argument HSET through its pipeline measured ~12,000 writes/s on
-  this machine, against ~38,000 with pre-rendered commands (validate renders them);
+  this machine, against ~38,000 with pre-rendered commands (rendered from validated
+  readings at flush time);
   redis-py's per-reply ``read_response`` costs another ~2 us a message;
 - the cold one (redis-py) carries the rare writes with other replies: dead letters
   (XADD) and canaries (SET ... EX).
 
-State is kept per device (the newest command wins), so while Redis is away the worker
+State is kept per device (the newest reading wins), so while Redis is away the worker
 keeps reading MQTT and holds at most one write per device (bounded by the fleet);
 when Redis returns the region gets every device's latest state at once. The batch in
 flight is sent before the next one is built and settled after it, so Redis works while
 the worker decodes. The site counters are additive (HINCRBY): a batch that failed
 after Redis applied part of it is counted twice; device states are idempotent.
+
+Write less: a device's first write is the whole hash; later ones leave out the fields
+that did not change since this worker last wrote them (id, type, site, fw, lat, lon,
+tags) and carry ts, seen, the status and the metrics (12 of 18 fields). The status is
+always written: replicas of a region take turns with a device's readings, and a
+status that flips (OK, WARN, OK) must not be skipped because *this* replica last wrote
+the same value. What this worker believes Redis holds is forgotten, so the next write
+of every device is whole again, when the connection to Redis is new (a restarted Redis
+may be empty), after a failed batch or command errors, and every
+FULL_WRITE_INTERVAL_SECONDS (which bounds the damage of anything else: a FLUSHALL, a
+static value changed back and forth between replicas).
 """
 
 from __future__ import annotations
@@ -39,10 +51,13 @@ from tier0_common.keys import (
 
 from ..deadletter import add_dead_letter
 from . import metrics
+from .validate import Device, render
 
 SOURCE: Final = "mqtt"
 #: Dead letters and canaries held while Redis is away; older ones are dropped first.
 MAX_HELD_SIDE_WRITES: Final = 10_000
+#: Bound on the devices whose last write is remembered (beyond: forget, write whole).
+MAX_REMEMBERED_DEVICES: Final = 1 << 20
 
 
 class RedisDown(ConnectionError):
@@ -68,6 +83,12 @@ class RespPipe:
         self._password = password
         self._timeout = timeout
         self._sock: socket.socket | None = None
+        #: Connections opened so far: a new one may lead to a Redis that lost its data.
+        self.connections = 0
+
+    def ensure_connected(self) -> None:
+        if self._sock is None:
+            self._connect()
 
     def _connect(self) -> socket.socket:
         try:
@@ -76,6 +97,7 @@ class RespPipe:
         except OSError as exc:
             raise RedisDown(f"cannot reach redis {self.host}:{self.port}: {exc}") from exc
         self._sock = sock
+        self.connections += 1
         if self._password is not None:
             errors = self._exchange(resp("AUTH", self._password), 1)
             if errors:
@@ -131,14 +153,15 @@ class RespPipe:
 
 @dataclass
 class _Batch:
-    devices: dict[str, bytes] = field(default_factory=dict)
+    #: Per device, its newest reading: cached values and the per-reading RESP text.
+    devices: dict[str, tuple[Device, str]] = field(default_factory=dict)
     site_msgs: dict[str, int] = field(default_factory=dict)
     messages: int = 0
 
     def merge_older(self, older: _Batch) -> None:
         """Fold a failed earlier batch back in; this batch's newer states win."""
-        for device_id, command in older.devices.items():
-            self.devices.setdefault(device_id, command)
+        for device_id, reading in older.devices.items():
+            self.devices.setdefault(device_id, reading)
         for site_id, count in older.site_msgs.items():
             self.site_msgs[site_id] = self.site_msgs.get(site_id, 0) + count
         self.messages += older.messages
@@ -156,9 +179,16 @@ class _Recorder:
 
 
 class TelemetryWriter:
-    def __init__(self, hot: RespPipe, cold: redis.Redis) -> None:
+    def __init__(
+        self, hot: RespPipe, cold: redis.Redis, full_write_interval: float = 60.0
+    ) -> None:
         self._hot = hot
         self._cold = cold
+        #: Per device, the static RESP text this worker last sent (see module docstring).
+        self._stored: dict[str, str] = {}
+        self._stored_connection = -1
+        self._full_write_interval = full_write_interval
+        self._stored_since = time.monotonic()
         self._pending = _Batch()
         self._inflight: _Batch | None = None
         self._inflight_commands = 0
@@ -182,9 +212,9 @@ class TelemetryWriter:
             self._pending.messages or self._side or self._inflight is not None
         )
 
-    def add(self, device_id: str, site_id: str, command: bytes) -> None:
+    def add(self, device_id: str, site_id: str, device: Device, dynamic: str) -> None:
         pending = self._pending
-        pending.devices[device_id] = command
+        pending.devices[device_id] = (device, dynamic)
         pending.site_msgs[site_id] = pending.site_msgs.get(site_id, 0) + 1
         pending.messages += 1
 
@@ -216,8 +246,14 @@ class TelemetryWriter:
         batch = self._pending
         if not batch.messages:
             return 0
+        try:
+            self._hot.ensure_connected()
+        except RedisDown:
+            self.forget()
+            raise
+        self._maybe_forget()
         now = f"{time.time():.3f}"
-        commands = list(batch.devices.values())
+        commands = [self._render(batch.devices).encode()]
         for site_id, count in batch.site_msgs.items():
             key = site_key(site_id)
             commands.append(resp("HINCRBY", key, "msgs", str(count)))
@@ -225,7 +261,7 @@ class TelemetryWriter:
         commands.append(resp("HSET", INGEST_LAST, SOURCE, now))
         self._pending = _Batch()
         self._inflight = batch
-        self._inflight_commands = len(commands)
+        self._inflight_commands = len(batch.devices) + len(commands) - 1
         self._inflight_sent = time.perf_counter()
         try:
             self._hot.send(b"".join(commands))
@@ -251,11 +287,42 @@ class TelemetryWriter:
             # A rejected command (e.g. OOM, a wrong-typed key) is not an outage: the rest
             # of the batch landed. Retrying would fail the same way, so report and go on.
             metrics.REDIS_ERRORS.inc()
+            self.forget()
             raise RedisCommandErrors(errors)
         metrics.INGESTED.inc(batch.messages)
         metrics.LAST_WRITE.set(time.time())
 
+    def forget(self) -> None:
+        """Assume Redis holds nothing of ours: every device's next write is whole."""
+        self._stored = {}
+        self._stored_since = time.monotonic()
+        metrics.WHOLE_WRITE_RESETS.inc()
+
+    def _maybe_forget(self) -> None:
+        connection = self._hot.connections
+        if (
+            connection != self._stored_connection
+            or time.monotonic() - self._stored_since >= self._full_write_interval
+            or len(self._stored) >= MAX_REMEMBERED_DEVICES
+        ):
+            self.forget()
+            self._stored_connection = connection
+
+    def _render(self, devices: dict[str, tuple[Device, str]]) -> str:
+        """Every device's HSET, whole where Redis may lack its static fields."""
+        stored = self._stored
+        parts = []
+        for device_id, (device, dynamic) in devices.items():
+            static = device.static
+            if stored.get(device_id) is static:
+                parts.append(render(device, dynamic, False))
+            else:
+                parts.append(render(device, dynamic, True))
+                stored[device_id] = static
+        return "".join(parts)
+
     def _requeue(self) -> None:
+        self.forget()
         batch, self._inflight = self._inflight, None
         if batch is not None:
             self._pending.merge_older(batch)

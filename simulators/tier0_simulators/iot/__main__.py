@@ -51,6 +51,7 @@ FLAGS: dict[str, tuple[str, type, str]] = {
     "--rounds": ("rounds", int, "ROUNDS"),
     "--max-rate": ("max_rate", float, "MAX_RATE"),
     "--seed": ("seed", int, "SEED"),
+    "--fault-rate": ("fault_rate", float, "FAULT_RATE"),
     "--shard-index": ("shard_index", int, "SHARD_INDEX"),
     "--shard-count": ("shard_count", int, "SHARD_COUNT"),
     "--metrics-port": ("metrics_port", int, "METRICS_PORT"),
@@ -118,7 +119,9 @@ class Simulator:
         self.settings = settings
         self.log = log
         shard = Shard(settings.shard_index, settings.shard_count)
-        self.fleet = Fleet(settings.num_devices, settings.num_sites, settings.seed, shard)
+        self.fleet = Fleet(
+            settings.num_devices, settings.num_sites, settings.seed, shard, settings.fault_rate
+        )
         self.publisher = Publisher(
             settings.mqtt_host,
             settings.mqtt_port,
@@ -282,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         rounds=settings.rounds,
         max_rate=settings.max_rate,
         seed=settings.seed,
+        fault_rate=settings.fault_rate,
     )
     summary = simulator.run()
     log.info("simulator_finished", **summary)

@@ -21,7 +21,7 @@ from tier0_common.catalog import (
     device_identity,
 )
 
-from .models import TypeFleet, ok_status
+from .models import FAULT_RATE, TypeFleet, ok_status
 
 FIRMWARE: Final = ("3.2.1", "3.2.0", "3.1.4", "2.9.8")
 VENDORS: Final = ("HanTech", "Siemens", "GE", "ABB", "Baker")
@@ -79,7 +79,12 @@ class Fleet:
     """One shard's devices; ``advance(round)`` then ``payloads(clock)`` per round."""
 
     def __init__(
-        self, fleet_size: int, num_sites: int, seed: int, shard: Shard = Shard()
+        self,
+        fleet_size: int,
+        num_sites: int,
+        seed: int,
+        shard: Shard = Shard(),
+        fault_rate: float = FAULT_RATE,
     ) -> None:
         if fleet_size < 1:
             raise ValueError("the fleet needs at least one device")
@@ -90,7 +95,7 @@ class Fleet:
         self.devices = _statics(self.indexes, fleet_size, num_sites, seed)
         self.types = {
             device_type: TypeFleet(
-                device_type, len(range(offset, fleet_size, len(DEVICE_TYPES))), seed
+                device_type, len(range(offset, fleet_size, len(DEVICE_TYPES))), seed, fault_rate
             )
             for offset, device_type in enumerate(DEVICE_TYPES)
         }
@@ -154,12 +159,13 @@ def expected_final_states(
     seed: int,
     rounds: int,
     shard: Shard = Shard(),
+    fault_rate: float = FAULT_RATE,
 ) -> dict[str, dict[str, Any]]:
     """What each device of the shard sent last after ``rounds`` rounds, by device id,
     without ``timestamp_utc`` (wall clock). A pure function of the simulator's arguments."""
     if rounds < 1:
         return {}
-    fleet = Fleet(fleet_size, num_sites, seed, shard)
+    fleet = Fleet(fleet_size, num_sites, seed, shard, fault_rate)
     for round_number in range(rounds):
         fleet.advance(round_number)
     return {payload["device_id"]: payload for _, payload in fleet.payloads()}

@@ -25,8 +25,10 @@ import numpy as np
 
 from tier0_common.catalog import ID_PREFIX, METRICS, DeviceState, DeviceType
 
-#: Chance per device and round that a fault starts (about 0.2% of a fleet in a fault at
-#: any time with the durations below; at 100,000 devices, ~200 WARN/ALERT devices).
+#: Default chance per device and round that a fault starts (about 0.2% of a fleet in a
+#: fault at any time with the durations below; at 100,000 devices, ~200 WARN/ALERT
+#: devices). The simulator's FAULT_RATE setting overrides it, e.g. so a small fleet run
+#: for a few rounds in a test sees faults.
 FAULT_RATE: Final = 0.0001
 FAULT_ROUNDS: Final = (10, 40)
 #: A fault's severity is uniform in this range: < 1 lands between the warning and the
@@ -126,8 +128,11 @@ def limit_status(
 class TypeFleet:
     """All devices of one type, advanced one round at a time."""
 
-    def __init__(self, device_type: DeviceType, count: int, seed: int) -> None:
+    def __init__(
+        self, device_type: DeviceType, count: int, seed: int, fault_rate: float = FAULT_RATE
+    ) -> None:
         self.device_type = device_type
+        self.fault_rate = fault_rate
         self.model = MODELS[device_type]
         self.names = METRICS[device_type]
         self.count = count
@@ -149,7 +154,7 @@ class TypeFleet:
         self.drift = self.drift * DRIFT_KEEP + rng.normal(0, DRIFT_STEP, (count, width))
         noise = rng.normal(0, 1, (count, width)) * self.noise
         values = self.nominal * (1 + self.drift + noise)
-        starts = (rng.random(count) < FAULT_RATE) & (self.fault_left == 0)
+        starts = (rng.random(count) < self.fault_rate) & (self.fault_left == 0)
         picks = rng.integers(0, len(self.model.limits), count)
         lengths = rng.integers(FAULT_ROUNDS[0], FAULT_ROUNDS[1] + 1, count)
         severity = rng.uniform(SEVERITY[0], SEVERITY[1], count)

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tier0_common.catalog import SITES
 
+from .models import FAULT_RATE
+
 
 class IotSimulatorSettings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
@@ -36,6 +38,13 @@ class IotSimulatorSettings(BaseSettings):
     )
     max_rate: float = Field(0.0, ge=0, description="cap in messages per second (0: no cap)")
     seed: int = Field(273, description="random seed: same seed, same readings")
+    fault_rate: float = Field(
+        FAULT_RATE,
+        ge=0,
+        le=1,
+        description="chance per device and round that a fault (WARN/ALERT for 10-40 rounds) "
+        "starts; raise it to see faults in a small fleet",
+    )
     shard_index: int = Field(0, ge=0, description="this process's shard of the fleet, 0-based")
     shard_count: int = Field(1, ge=1, description="how many processes split the fleet")
     metrics_port: int = Field(

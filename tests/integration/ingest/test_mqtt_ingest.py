@@ -196,6 +196,42 @@ def test_replicas_of_a_region_split_the_stream_and_lose_nothing(
     assert_hashes_match(redis1, last_by_device(sent))
 
 
+def test_status_changes_and_a_wiped_hash_are_written_whole_again(
+    mosquitto_server: Endpoint,
+    redis_region1: Endpoint,
+    redis1: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    """Later writes carry only the changing fields: statuses that flip must still land,
+    and hashes deleted behind the worker's back come back whole within
+    FULL_WRITE_INTERVAL_SECONDS."""
+    worker = start_worker(
+        "region1", redis_region1, mosquitto_server, FULL_WRITE_INTERVAL_SECONDS="0.5"
+    )
+    args = ("--devices", "200", "--seed", "5", "--fault-rate", "0.3")
+    sent = simulate(mosquitto_server, tmp_path / "a.jsonl", *args, "--rounds", "4")
+    wait_for(lambda: site_messages(redis1) == 800, 30, what="800 messages counted")
+    expected = last_by_device(sent)
+    assert {p["status"]["state"] for p in expected.values()} >= {"OK", "WARN", "ALERT"}
+    assert_hashes_match(redis1, expected)
+
+    redis1.delete(*(device_key(device_id) for device_id in expected))
+    resets = worker.metric("tier0_mqtt_ingest_whole_write_resets_total")
+    counted = 800
+    # Publish until the worker has forgotten what it wrote (it checks when it flushes,
+    # so it needs traffic), then once more: that round must land whole.
+    for _ in range(10):
+        again = simulate(mosquitto_server, tmp_path / "b.jsonl", *args, "--rounds", "1")
+        counted += 200
+        wait_for(lambda n=counted: site_messages(redis1) == n, 30, what=f"{counted} counted")
+        if worker.metric("tier0_mqtt_ingest_whole_write_resets_total") > resets:
+            break
+    again = simulate(mosquitto_server, tmp_path / "c.jsonl", *args, "--rounds", "1")
+    wait_for(lambda: site_messages(redis1) == counted + 200, 30, what="last round counted")
+    assert_hashes_match(redis1, last_by_device(again))
+
+
 def test_bad_messages_are_dead_lettered_and_good_ones_keep_flowing(
     mosquitto_server: Endpoint,
     redis_region1: Endpoint,

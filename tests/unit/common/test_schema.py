@@ -65,6 +65,11 @@ def _mutated(path: tuple[str, ...], value: Any) -> dict[str, Any]:
     [
         (("device_type",), "windmill"),
         (("metrics", "rpm"), "fast"),
+        (("metrics", "rpm"), "3487.5"),
+        (("metrics", "rpm"), True),
+        (("location", "lon"), "-106.3"),
+        (("location", "lat"), False),
+        (("timestamp_utc",), "2025-11-16T12:00:00"),
         (("metrics", "rpm"), float("nan")),
         (("metrics", "power_kw"), KeyError),
         (("metrics", "coolant_temp_c"), 10.0),
@@ -87,3 +92,12 @@ def test_negative_user_counts_are_rejected() -> None:
     doc["metrics"]["active_users"] = -1
     with pytest.raises(ValidationError):
         UserActivity.model_validate(doc)
+
+
+def test_numbers_may_be_ints_and_times_may_carry_an_offset() -> None:
+    doc = _mutated(("metrics", "rpm"), 3000)
+    doc["location"]["lat"] = 43
+    doc["timestamp_utc"] = "2025-11-16T14:00:00+02:00"
+    telemetry = Telemetry.model_validate(doc)
+    assert telemetry.metrics["rpm"] == 3000.0 and telemetry.location.lat == 43.0
+    assert telemetry.timestamp_utc.timestamp() == 1763294400

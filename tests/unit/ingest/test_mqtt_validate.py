@@ -1,9 +1,11 @@
 """The ingest fast path and the shared pydantic model must agree on every case.
 
 Each case is a mutation of the seed's sample payload. For every one, ``check`` accepts
-exactly when ``Telemetry`` does; when both accept, the rendered HSET holds exactly the
-hash the API's test helper builds from the model (tests/support/redis_data), so
-ingest and the API agree on the stored form too.
+exactly when ``Telemetry`` does, whether the device is new to the worker ("cold") or
+its previous reading is cached ("warm": the cache skips re-checking unchanged values);
+when both accept, the rendered HSET holds exactly the hash the API's test helper
+builds from the model (tests/support/redis_data), so ingest and the API agree on the
+stored form too.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pydantic import ValidationError
 
 from tests.support.redis_data import device_mapping
 from tier0_common.schema import MAX_TELEMETRY_BYTES, Telemetry
-from tier0_ingest.mqtt.validate import Rejection, check
+from tier0_ingest.mqtt.validate import Rejection, check, forget_devices, render
 
 SEED_SAMPLE: dict[str, Any] = {
     "device_id": "TURB-00912",
@@ -72,7 +74,8 @@ MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "tag not a string": _set("tags.loop", 1),
     "tags null": _set("tags", None),
     "metric as int": _set("metrics.rpm", 3000),
-    "metric as numeric string": _set("metrics.rpm", "3487.5"),
+    "metric as float string": _set("metrics.rpm", "3487.5"),
+    "metric as numeric string": _set("metrics.rpm", "3487"),
     "metric as bool": _set("metrics.rpm", True),
     "metric as word": _set("metrics.rpm", "fast"),
     "metric null": _set("metrics.rpm", None),
@@ -107,6 +110,13 @@ MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "status missing": _drop("status"),
     "latitude out of range": _set("location.lat", 91),
     "latitude int": _set("location.lat", 43),
+    "latitude bool": _set("location.lat", True),
+    "latitude string": _set("location.lat", "43.4231"),
+    "tags changed": _set("tags.loop", "B2"),
+    "firmware changed": _set("firmware", "3.2.2"),
+    "status changed": _set("status", {"state": "WARN", "code": "TURB-VIB-WARN",
+                                      "message": "Vibration 6.1 mm/s above warning limit 6"}),
+    "status changed to invalid": _set("status.state", "FINE"),
     "longitude string": _set("location.lon", "-106.3"),
     "location extra": _set("location.alt", 1200),
     "metrics not an object": _set("metrics", [1, 2, 3]),
@@ -140,24 +150,25 @@ def _as_hash(command: bytes) -> dict[str, str]:
     return fields
 
 
+@pytest.mark.parametrize("cache", ["cold", "warm"])
 @pytest.mark.parametrize("case", list(MUTATIONS))
-def test_fast_path_agrees_with_the_model(case: str) -> None:
+def test_fast_path_agrees_with_the_model(case: str, cache: str) -> None:
     payload = _payload(case)
     model = _model_accepts(payload)
+    forget_devices()
+    if cache == "warm":
+        assert not isinstance(check(TOPIC, _payload("seed sample"), SEEN), Rejection)
     result = check(TOPIC, payload, SEEN)
     if model is None:
         assert isinstance(result, Rejection), f"{case}: model refuses, ingest accepted"
         assert result.reason.split(":", 1)[0] in {"invalid", "bad_json"}
         return
     assert not isinstance(result, Rejection), f"{case}: model accepts, ingest said {result}"
-    device_id, site_id, device_ts, command = result
+    device_id, site_id, device_ts, device, dynamic = result
     assert (device_id, site_id) == (model.device_id, model.site_id)
     expected = device_mapping(model, float(SEEN))
-    stored = _as_hash(command)
+    stored = _as_hash(render(device, dynamic, True).encode())
     assert stored.pop("_key") == f"dev:{model.device_id}"
-    if model.timestamp_utc.tzinfo is None:
-        # The model keeps a naive time naive; ingest reads it as UTC (the seed's zone).
-        expected["ts"] = stored["ts"]
     assert {k: v for k, v in stored.items() if k != "tags"} == {
         k: v for k, v in expected.items() if k != "tags"
     }
@@ -208,7 +219,33 @@ def test_topic_must_name_the_payloads_device(topic: bytes) -> None:
     assert result.reason.startswith("topic_mismatch:")
 
 
+def test_a_partial_write_carries_the_changing_fields_only() -> None:
+    forget_devices()
+    check(TOPIC, _payload("seed sample"), SEEN)
+    result = check(TOPIC, _payload("metric as int"), "1763294402.000")
+    assert not isinstance(result, Rejection)
+    _, _, _, device, dynamic = result
+    stored = _as_hash(render(device, dynamic, False).encode())
+    full = _as_hash(render(device, dynamic, True).encode())
+    assert set(stored) == {"_key", "ts", "seen", "state", "code", "msg"} | {
+        f"m_{name}" for name in SEED_SAMPLE["metrics"]
+    }
+    assert stored == {k: v for k, v in full.items() if k in stored}
+    assert (stored["m_rpm"], stored["seen"]) == ("3000.0", "1763294402.000")
+
+
+def test_a_cached_location_does_not_let_a_bool_through() -> None:
+    """``True == 1``: a device cached at lat 1 must not pass with lat true."""
+    forget_devices()
+    doc = copy.deepcopy(SEED_SAMPLE)
+    doc["location"] = {"lat": 1, "lon": 0}
+    assert not isinstance(check(TOPIC, orjson.dumps(doc), SEEN), Rejection)
+    doc["location"] = {"lat": True, "lon": 0}
+    result = check(TOPIC, orjson.dumps(doc), SEEN)
+    assert isinstance(result, Rejection) and result.reason.startswith("invalid:")
+
+
 def test_slow_path_acceptance_is_also_topic_checked() -> None:
-    payload = _payload("metric as numeric string")
+    payload = _payload("timestamp with offset")
     assert not isinstance(check(TOPIC, payload, SEEN), Rejection)
     assert isinstance(check(b"og/field/X/turbine/TURB-00912", payload, SEEN), Rejection)

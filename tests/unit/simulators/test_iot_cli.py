@@ -41,3 +41,14 @@ def test_defaults_are_the_seed_fleet(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_bad_configuration_exits_with_code_2() -> None:
     assert main(["--shard-index", "3", "--shard-count", "2"]) == 2
+
+
+def test_fault_rate_comes_from_flag_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FAULT_RATE", raising=False)
+    assert IotSimulatorSettings().fault_rate == 0.0001
+    monkeypatch.setenv("FAULT_RATE", "0.2")
+    assert IotSimulatorSettings().fault_rate == 0.2
+    args = parser().parse_args(["--fault-rate", "0.5"])
+    overrides = {k: v for k, v in vars(args).items() if v is not None}
+    assert IotSimulatorSettings(**overrides).fault_rate == 0.5
+    assert main(["--fault-rate", "2"]) == 2

@@ -109,3 +109,40 @@ def test_clock_is_strictly_later_each_round() -> None:
 def test_bad_shard_is_refused() -> None:
     with pytest.raises(ValueError):
         Fleet(10, 1, seed=1, shard=Shard(2, 2))
+
+
+def test_a_high_fault_rate_makes_a_small_fleet_fault_with_matching_statuses() -> None:
+    """FAULT_RATE is what lets an end-to-end test with 40 devices and 3 rounds see
+    WARN and ALERT devices; their codes and messages must match their metrics."""
+    fleet = Fleet(40, 4, seed=7, fault_rate=0.5)
+    seen_states: set[str] = set()
+    for number in range(3):
+        for _, payload in _round(fleet, number):
+            status = payload["status"]
+            seen_states.add(status["state"])
+            if status["state"] == "OK":
+                assert status["code"].endswith("-OK") and status["message"] == "Nominal"
+                continue
+            device_type = DeviceType(payload["device_type"])
+            limit = next(
+                lim for lim in MODELS[device_type].limits if f"-{lim.stem}-" in status["code"]
+            )
+            assert status["code"] == f"{status['code'].split('-')[0]}-{limit.stem}-{status['state']}"
+            value = payload["metrics"][limit.metric]
+            bound = limit.alert if status["state"] == "ALERT" else limit.warn
+            assert (value > bound) if limit.high else (value < bound), (status, value)
+            assert f"{value:g}" in status["message"]
+            Telemetry.model_validate({**payload, "timestamp_utc": "2025-11-16T12:00:00Z"})
+    assert {"WARN", "ALERT"} <= seen_states
+    calm = Fleet(40, 4, seed=7, fault_rate=0.0)
+    for number in range(3):
+        assert all(p["status"]["state"] == "OK" for _, p in _round(calm, number))
+
+
+def test_the_fault_rate_is_part_of_the_ground_truth() -> None:
+    fleet = Fleet(40, 4, seed=7, fault_rate=0.5)
+    for number in range(3):
+        last = _round(fleet, number)
+    sent = {p["device_id"]: {k: v for k, v in p.items() if k != "timestamp_utc"} for _, p in last}
+    assert expected_final_states(40, 4, 7, 3, fault_rate=0.5) == sent
+    assert expected_final_states(40, 4, 7, 3) != sent
