@@ -12,6 +12,7 @@ import ast
 import inspect
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic_settings import BaseSettings
@@ -63,9 +64,21 @@ def _default(info: Any) -> str:
         return "(empty)"
     if hasattr(value, "get_secret_value"):
         return "(secret)"
+    if isinstance(value, Path):
+        return _portable(value)
     if isinstance(value, tuple | list):
         return ",".join(str(item) for item in value)
     return str(getattr(value, "value", value))
+
+
+def _portable(path: Path) -> str:
+    """A default path inside the checkout, shown relative to it (the docs must not
+    depend on where the repository was cloned)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return "<repo>/" + str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def env_vars(settings_class: type[BaseSettings]) -> list[EnvVar]:

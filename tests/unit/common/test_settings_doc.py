@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,3 +27,16 @@ def test_renderings_escape_and_list_every_variable() -> None:
     assert "described inline" in env_help(_Example)
     table = markdown_table(_Example)
     assert "`a|b`" in table and table.count("\n| `EX_") == 3
+
+
+class _Paths(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EX_")
+
+    inside: Path = Path(__file__).resolve().parents[3] / ".run"
+    outside: Path = Path("/var/tmp/x")
+
+
+def test_default_paths_inside_the_checkout_do_not_name_the_clone() -> None:
+    rows = {var.name: var for var in env_vars(_Paths)}
+    assert rows["EX_INSIDE"].default == "<repo>/.run"
+    assert rows["EX_OUTSIDE"].default == "/var/tmp/x"
