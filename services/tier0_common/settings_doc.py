@@ -75,8 +75,10 @@ def _portable(path: Path) -> str:
     """A default path inside the checkout, shown relative to it (the docs must not
     depend on where the repository was cloned)."""
     root = Path(__file__).resolve().parents[2]
+    if not path.is_absolute():
+        return str(path)
     try:
-        return "<repo>/" + str(path.resolve().relative_to(root))
+        return "<repo>/" + str(path.relative_to(root))
     except ValueError:
         return str(path)
 
