@@ -42,8 +42,8 @@ from typing import Any
 
 import httpx
 
+from tier0_common.failover_crd import GROUP, REQUESTED_AT_ANNOTATION, RF_PLURAL, VERSION
 from tier0_devenv.k8s import ClusterPorts, LocalCluster
-from tier0_operator.consts import GROUP, REQUESTED_AT_ANNOTATION, RF_PLURAL, VERSION
 from tier0_operator.kube import Kube, connect
 from tier0_operator.selectors import judge_endpoints, selector_patch
 from tier0_operator.timeutil import from_rfc3339, to_rfc3339

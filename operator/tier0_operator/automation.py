@@ -19,9 +19,7 @@ import httpx
 import structlog
 from kubernetes.client.exceptions import ApiException
 
-from tier0_operator import conditions as cond
-from tier0_operator import events, locks, metrics
-from tier0_operator.consts import (
+from tier0_common.failover_crd import (
     API_VERSION,
     AUTOMATIC_REASON,
     DETECTED_AT_ANNOTATION,
@@ -31,12 +29,14 @@ from tier0_operator.consts import (
     REQUESTED_AT_ANNOTATION,
     RF_KIND,
     RF_PLURAL,
-    TERMINAL_PHASES,
     UNFREEZE_ANNOTATION,
     VERSION,
 )
+from tier0_operator import conditions as cond
+from tier0_operator import events, locks, metrics
 from tier0_operator.health import probe_region
 from tier0_operator.kube import Kube
+from tier0_operator.objects import failover_finished, get_object, patch_group_status
 from tier0_operator.policy import Decision, Health, RegionTracker, decide
 from tier0_operator.spec import GroupSpec, SpecError, parse_group_spec
 from tier0_operator.timeutil import maybe_from_rfc3339, to_rfc3339
@@ -62,19 +62,9 @@ class GroupAutomation:
     def tick(self, namespace: str, name: str, state: GroupState) -> GroupState:
         # Re-read the object each tick: the reconciler writes activeRegion and the lock
         # into the same status, and a stale copy must not decide (or overwrite) them.
-        try:
-            body = self.kube.raw(
-                self.kube.custom.get_namespaced_custom_object,
-                GROUP,
-                VERSION,
-                namespace,
-                FG_PLURAL,
-                name,
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                return state
-            raise
+        body = get_object(self.kube, namespace, FG_PLURAL, name)
+        if body is None:
+            return state
         now = time.time()
         meta = body.get("metadata") or {}
         status = dict(body.get("status") or {})
@@ -226,20 +216,7 @@ class GroupAutomation:
         return str(selector.get(group.region_label) or group.initial_region)
 
     def _is_finished(self, namespace: str, name: str) -> bool:
-        try:
-            obj = self.kube.raw(
-                self.kube.custom.get_namespaced_custom_object,
-                GROUP,
-                VERSION,
-                namespace,
-                RF_PLURAL,
-                name,
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                return True
-            raise
-        return (obj.get("status") or {}).get("phase") in TERMINAL_PHASES
+        return failover_finished(self.kube, namespace, name)
 
     def _create_failover(
         self, namespace: str, group: GroupSpec, active: str, decision: Decision, now: float
@@ -284,10 +261,4 @@ class GroupAutomation:
         )
 
     def _patch_status(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
-        try:
-            self.kube.custom.patch_namespaced_custom_object_status(
-                GROUP, VERSION, namespace, FG_PLURAL, name, {"status": patch}
-            )
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
+        patch_group_status(self.kube, namespace, name, patch)

@@ -15,8 +15,9 @@ from typing import Any
 
 import kopf
 
+from tier0_common.failover_crd import FG_PLURAL, GROUP, RF_PLURAL, VERSION
 from tier0_operator.automation import GroupAutomation, GroupState
-from tier0_operator.consts import FG_PLURAL, GROUP, KOPF_PREFIX, RF_PLURAL, VERSION
+from tier0_operator.consts import KOPF_PREFIX
 from tier0_operator.reconcile import Failover, GroupLookup, Outcome
 from tier0_operator.settings import Settings
 

@@ -28,9 +28,7 @@ import structlog
 from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
-from tier0_operator import conditions as cond
-from tier0_operator import events, locks, metrics
-from tier0_operator.consts import (
+from tier0_common.failover_crd import (
     AUTOMATIC_REASON,
     DETECTED_AT_ANNOTATION,
     FG_PLURAL,
@@ -42,10 +40,12 @@ from tier0_operator.consts import (
     PHASE_REFUSED,
     REQUESTED_AT_ANNOTATION,
     RF_PLURAL,
-    SERVICE_NAME_LABEL,
     TERMINAL_PHASES,
     VERSION,
 )
+from tier0_operator import conditions as cond
+from tier0_operator import events, locks, metrics
+from tier0_operator.consts import SERVICE_NAME_LABEL
 from tier0_operator.health import (
     GateResult,
     canary_gate,
@@ -55,6 +55,7 @@ from tier0_operator.health import (
     judge_deployment,
 )
 from tier0_operator.kube import Kube
+from tier0_operator.objects import failover_finished, get_object, patch_group_status
 from tier0_operator.reads import PendingReads, Reader, Reads, Snapshot
 from tier0_operator.selectors import SelectorPlan, judge_endpoints, plan_selectors, selector_patch
 from tier0_operator.settings import Settings
@@ -81,6 +82,13 @@ FIRST_REQUEST_POLL_SECONDS = 0.05
 #: Looks up a FailoverGroup's spec in the operator's in-memory index (None: not there).
 GroupLookup = Callable[[str, str], Mapping[str, Any] | None]
 
+
+
+def _not_blocked(forced: bool) -> tuple[bool, str, str]:
+    """The FailoverBlocked condition of a failover that goes ahead."""
+    if forced:
+        return (False, "Forced", "gates skipped: spec.force")
+    return (False, "GatesPassed", "all gates passed")
 
 class Outcome(StrEnum):
     DONE = "done"
@@ -236,21 +244,9 @@ class Failover:
         # anyway) saves a round trip; a group created a moment ago may not be in it yet.
         group_spec = groups(req.namespace, spec.group) if groups else None
         if group_spec is None:
-            try:
-                obj = self.kube.raw(
-                    self.kube.custom.get_namespaced_custom_object,
-                    GROUP,
-                    VERSION,
-                    req.namespace,
-                    FG_PLURAL,
-                    spec.group,
-                )
-            except ApiException as exc:
-                if exc.status == 404:
-                    raise Refusal(
-                        "GroupNotFound", f"FailoverGroup {spec.group!r} not found"
-                    ) from exc
-                raise
+            obj = get_object(self.kube, req.namespace, FG_PLURAL, spec.group)
+            if obj is None:
+                raise Refusal("GroupNotFound", f"FailoverGroup {spec.group!r} not found")
             group_spec = obj.get("spec") or {}
         try:
             group = parse_group_spec(spec.group, group_spec)
@@ -402,11 +398,7 @@ class Failover:
             req,
             ready=(True, "FailoverCompleted", message),
             progressing=(False, "Completed", message),
-            blocked=(
-                False,
-                "Forced" if spec.force else "GatesPassed",
-                "gates skipped: spec.force" if spec.force else "all gates passed",
-            ),
+            blocked=_not_blocked(spec.force),
         )
         self._write_status(req.namespace, req.name, status)
         self._release(req, group, transitioned=True)
@@ -541,20 +533,7 @@ class Failover:
 
     def _is_stale(self, namespace: str, holder: str) -> bool:
         """A lock is stale when its holder is gone or finished (it died before releasing)."""
-        try:
-            obj = self.kube.raw(
-                self.kube.custom.get_namespaced_custom_object,
-                GROUP,
-                VERSION,
-                namespace,
-                RF_PLURAL,
-                holder,
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                return True
-            raise
-        return (obj.get("status") or {}).get("phase") in TERMINAL_PHASES
+        return failover_finished(self.kube, namespace, holder)
 
     def _release(self, req: Request, group: GroupSpec, *, transitioned: bool = False) -> None:
         locks.release(self.kube, req.namespace, group.services, req.name)
@@ -572,29 +551,11 @@ class Failover:
         self._patch_group_status(req.namespace, group.name, patch)
 
     def _group_status(self, namespace: str, name: str) -> dict[str, Any]:
-        try:
-            obj = self.kube.raw(
-                self.kube.custom.get_namespaced_custom_object,
-                GROUP,
-                VERSION,
-                namespace,
-                FG_PLURAL,
-                name,
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                return {}
-            raise
-        return dict(obj.get("status") or {})
+        obj = get_object(self.kube, namespace, FG_PLURAL, name)
+        return dict((obj or {}).get("status") or {})
 
     def _patch_group_status(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
-        try:
-            self.kube.custom.patch_namespaced_custom_object_status(
-                GROUP, VERSION, namespace, FG_PLURAL, name, {"status": patch}
-            )
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
+        patch_group_status(self.kube, namespace, name, patch)
 
     # -- status ------------------------------------------------------------------
 
@@ -650,11 +611,7 @@ class Failover:
             req,
             ready=(False, "InProgress", message),
             progressing=(True, "Switching", message),
-            blocked=(
-                False,
-                "Forced" if spec.force else "GatesPassed",
-                "gates skipped: spec.force" if spec.force else "all gates passed",
-            ),
+            blocked=_not_blocked(spec.force),
         )
         req.status = {**req.status, **status}
         return status

@@ -7,11 +7,12 @@ docs/api.md lists every variable.
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tier0_common.logs import known_level
 
 #: Ingest sources whose freshness /api/status judges (fields of ``ingest:last``); the
 #: first is telemetry, reported as the top-level ``last_ingest_utc``.
@@ -90,9 +91,7 @@ class Settings(BaseSettings):
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
-        if not isinstance(logging.getLevelName(value.upper()), int):
-            raise ValueError(f"unknown log level {value!r}; use DEBUG, INFO, WARNING or ERROR")
-        return value.upper()
+        return known_level(value)
 
     @model_validator(mode="after")
     def _default_version(self) -> Settings:

@@ -52,6 +52,29 @@ DEVICE_FIELDS: Final = (
 )
 
 
+#: Metric fields of a ``users:site:{site_id}`` hash, named as in the seed's ``metrics``.
+USERS_SITE_METRIC_FIELDS: Final = (
+    "active_users",
+    "active_connections",
+    "server_cpu_pct",
+    "server_memory_gb",
+    "average_latency_ms",
+)
+
+#: Fields of a ``users:site:{site_id}`` hash (AMQP ingest writes them, the API reads
+#: them). ``ts`` and ``received`` are epoch seconds (report time, ingest time).
+USERS_SITE_FIELDS: Final = (
+    "site_id",
+    "message_id",
+    "timestamp_utc",
+    "ts",
+    "received",
+    *USERS_SITE_METRIC_FIELDS,
+    "users_listed",
+    "active_users_list",  # JSON array of {user_id, session_start_utc, page}
+)
+
+
 def device_key(device_id: str) -> str:
     return f"{DEVICE_PREFIX}{device_id}"
 

@@ -12,11 +12,17 @@ import sys
 import structlog
 
 
+def known_level(level: str) -> str:
+    """``level`` upper-cased, or ValueError when logging does not know it (settings
+    validators call this so a typo fails at start-up, naming the variable)."""
+    if not isinstance(logging.getLevelName(level.upper()), int):
+        raise ValueError(f"unknown log level {level!r}; use DEBUG, INFO, WARNING or ERROR")
+    return level.upper()
+
+
 def configure_logging(component: str, level: str = "INFO") -> structlog.stdlib.BoundLogger:
     """Route stdlib and structlog records to stderr as JSON lines; idempotent."""
-    numeric = logging.getLevelName(level.upper())
-    if not isinstance(numeric, int):
-        raise ValueError(f"unknown log level {level!r}; use DEBUG, INFO, WARNING or ERROR")
+    numeric = logging.getLevelName(known_level(level))
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

@@ -8,13 +8,14 @@ addresses (an Ingress or port-forward), not cluster-internal names.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tier0_common.logs import known_level
 
 REGION_NAME = re.compile(r"^region[0-9]+$")
 
@@ -81,9 +82,7 @@ class Settings(BaseSettings):
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
-        if not isinstance(logging.getLevelName(value.upper()), int):
-            raise ValueError(f"unknown log level {value!r}; use DEBUG, INFO, WARNING or ERROR")
-        return value.upper()
+        return known_level(value)
 
     @model_validator(mode="after")
     def _default_active(self) -> Settings:

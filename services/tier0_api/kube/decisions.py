@@ -12,6 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tier0_common.failover_crd import (
+    API_VERSION,
+    AUTOMATIC_REASON,
+    GROUP_LABEL,
+    PHASE_COMPLETED,
+    PHASE_FAILED,
+    PHASE_REFUSED,
+    REQUESTED_AT_ANNOTATION,
+    REQUESTED_VIA_ANNOTATION,
+    RF_KIND,
+)
+
 from ..failover_schemas import (
     ConditionSummary,
     FailoverOutcome,
@@ -24,17 +36,6 @@ from ..failover_schemas import (
     SimulateRequest,
 )
 from .errors import FailoverError
-from .resources import (
-    API_VERSION,
-    AUTOMATIC_REASON,
-    GROUP_LABEL,
-    PHASE_COMPLETED,
-    PHASE_FAILED,
-    PHASE_REFUSED,
-    REQUESTED_AT_ANNOTATION,
-    REQUESTED_VIA_ANNOTATION,
-    RF_KIND,
-)
 
 Obj = Mapping[str, Any]
 #: Label values are at most 63 characters; longer group names go unlabelled.

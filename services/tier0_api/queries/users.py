@@ -16,17 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from tier0_common.catalog import WEB_SITES
-from tier0_common.keys import USERS_ACTIVITY, users_site_key
+from tier0_common.keys import USERS_ACTIVITY, USERS_SITE_METRIC_FIELDS, users_site_key
 
 from .search import execute, pairs, to_float
-
-_METRIC_FIELDS = (
-    "active_users",
-    "active_connections",
-    "server_cpu_pct",
-    "server_memory_gb",
-    "average_latency_ms",
-)
 
 
 def flatten_report(fields: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +63,7 @@ def parse_time(value: Any) -> datetime | None:
 def report_values(site_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Values of a SiteUsers model from a stored report."""
     flat = flatten_report(fields)
-    numbers = {name: to_float(flat.get(name)) for name in _METRIC_FIELDS}
+    numbers = {name: to_float(flat.get(name)) for name in USERS_SITE_METRIC_FIELDS}
     return {
         "site_id": str(flat.get("site_id") or site_id),
         "message_id": str(flat["message_id"]) if flat.get("message_id") else None,

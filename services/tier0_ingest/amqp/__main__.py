@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-from types import FrameType
 
-import redis
-from prometheus_client import start_http_server
-from pydantic import ValidationError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tier0_common.logs import configure_logging
+from tier0_common.settings_doc import env_help
 
+from ..startup import load_settings, redis_client, start_observability, stop_on_signals
 from .consumer import ActivityConsumer
-from .settings import AmqpIngestSettings, env_help
+from .settings import AmqpIngestSettings
 from .topology import Topology
 from .writer import BatchWriter
 
@@ -41,51 +37,36 @@ def _parser() -> argparse.ArgumentParser:
     )
 
 
-def redis_client(settings: AmqpIngestSettings) -> redis.Redis:
-    password = settings.redis_password.get_secret_value() if settings.redis_password else None
-    return redis.Redis(
-        host=settings.redis_host,
-        port=settings.redis_port,
-        password=password,
-        protocol=2,
-        decode_responses=True,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        health_check_interval=30,
-        # One quick retry covers a stale pooled connection; longer outages are handled
-        # by the consumer's own back-off and requeue, not by blocking inside redis-py.
-        retry=Retry(NoBackoff(), 1),
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     _parser().parse_args(argv)
-    try:
-        settings = AmqpIngestSettings()
-    except ValidationError as exc:
-        sys.stderr.write(f"configuration error: {exc}\n")
+    settings = load_settings(AmqpIngestSettings)
+    if settings is None:
         return 2
-    log = configure_logging(f"ingest-amqp-{settings.region}", settings.log_level)
+    log = start_observability(
+        f"ingest-amqp-{settings.region}", settings.log_level, settings.metrics_port
+    )
     # pika logs each connection step, and each failed attempt with a traceback; our own
     # events (amqp_connected, amqp_unavailable, ...) already say what happened.
     logging.getLogger("pika").setLevel(logging.CRITICAL)
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port)
     topology = Topology(exchange=settings.amqp_exchange, queue=settings.queue)
     consumer = ActivityConsumer(
         settings.amqp_url,
         topology,
-        BatchWriter(redis_client(settings), stream_maxlen=settings.users_activity_maxlen),
+        BatchWriter(
+            redis_client(
+                settings,
+                health_check_interval=30,
+                # One quick retry covers a stale pooled connection; longer outages are
+                # handled by the consumer's own back-off and requeue, not inside redis-py.
+                retry=Retry(NoBackoff(), 1),
+            ),
+            stream_maxlen=settings.users_activity_maxlen,
+        ),
         prefetch=settings.prefetch,
         batch_max=settings.ingest_batch_max,
         batch_wait_seconds=settings.ingest_batch_wait_ms / 1000,
     )
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        consumer.stop()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop_on_signals(consumer.stop)
     log.info(
         "ingest_amqp_started",
         region=settings.region,

@@ -28,23 +28,6 @@ from tier0_common.schema import UserActivity
 
 from ..deadletter import add_dead_letter
 
-#: Fields of a ``users:site:{site_id}`` hash (the API reads these). Metric fields keep the
-#: seed's names; ``ts`` and ``received`` are epoch seconds (report time, ingest time).
-USERS_SITE_FIELDS: Final = (
-    "site_id",
-    "message_id",
-    "timestamp_utc",
-    "ts",
-    "received",
-    "active_users",
-    "active_connections",
-    "server_cpu_pct",
-    "server_memory_gb",
-    "average_latency_ms",
-    "users_listed",
-    "active_users_list",  # JSON array of {user_id, session_start_utc, page}
-)
-
 #: KEYS[1] the site hash; ARGV[1] the report's epoch; ARGV[2..] field/value pairs.
 _SET_IF_NOT_OLDER: Final = """
 local stored = redis.call('HGET', KEYS[1], 'ts')

@@ -8,20 +8,17 @@ writes what the worker holds before it exits.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
-from types import FrameType
 
 import redis
-from prometheus_client import start_http_server
-from pydantic import ValidationError
 
 from tier0_common.keys import ensure_device_index
-from tier0_common.logs import configure_logging
+from tier0_common.settings_doc import env_help
 
+from ..startup import load_settings, redis_client, start_observability, stop_on_signals
 from .session import MqttSession
-from .settings import MqttIngestSettings, env_help
+from .settings import MqttIngestSettings
 from .worker import IngestWorker, client_id
 from .writer import RespPipe, TelemetryWriter
 
@@ -59,24 +56,13 @@ def _ensure_index(client: redis.Redis, log: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _parser().parse_args(argv)
-    try:
-        settings = MqttIngestSettings()
-    except ValidationError as exc:
-        sys.stderr.write(f"configuration error: {exc}\n")
+    settings = load_settings(MqttIngestSettings)
+    if settings is None:
         return 2
-    log = configure_logging(f"ingest-mqtt-{settings.region}", settings.log_level)
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port)
-    password = settings.redis_password.get_secret_value() if settings.redis_password else None
-    cold = redis.Redis(
-        host=settings.redis_host,
-        port=settings.redis_port,
-        password=password,
-        protocol=2,
-        decode_responses=True,
-        socket_connect_timeout=2,
-        socket_timeout=5,
+    log = start_observability(
+        f"ingest-mqtt-{settings.region}", settings.log_level, settings.metrics_port
     )
+    cold = redis_client(settings)
     _ensure_index(cold, log)
     worker = IngestWorker(
         settings,
@@ -88,17 +74,12 @@ def main(argv: list[str] | None = None) -> int:
             keepalive=settings.mqtt_keepalive,
         ),
         TelemetryWriter(
-            RespPipe(settings.redis_host, settings.redis_port, password),
+            RespPipe(settings.redis_host, settings.redis_port, settings.redis_secret),
             cold,
             full_write_interval=settings.full_write_interval_seconds,
         ),
     )
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        worker.stop()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop_on_signals(worker.stop)
     log.info(
         "ingest_mqtt_started",
         region=settings.region,

@@ -6,26 +6,16 @@ message naming the variable, instead of a worker writing to the wrong place.
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
 
 from tier0_common.catalog import CANARY_TOPIC_ROOT, TOPIC_ROOT
 
+from ..settings_base import IngestSettingsBase
 
-class MqttIngestSettings(BaseSettings):
-    """Every field is read from the upper-cased environment variable of the same name."""
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+class MqttIngestSettings(IngestSettingsBase):
+    """REGION, REDIS_* and LOG_LEVEL come from IngestSettingsBase; the rest is MQTT's."""
 
-    region: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[a-z0-9][a-z0-9-]*$",
-        description="region this worker feeds (region1, region2); names its share group",
-    )
-    redis_host: str = Field("localhost", description="this region's Redis host")
-    redis_port: int = Field(6379, ge=1, le=65535, description="this region's Redis port")
-    redis_password: SecretStr | None = Field(None, description="Redis AUTH password, if any")
     mqtt_host: str = Field("localhost", description="Mosquitto host")
     mqtt_port: int = Field(1883, ge=1, le=65535, description="Mosquitto port")
     mqtt_share_group: str | None = Field(
@@ -55,7 +45,6 @@ class MqttIngestSettings(BaseSettings):
     metrics_port: int = Field(
         9101, ge=0, le=65535, description="Prometheus /metrics port; 0 disables it"
     )
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @property
     def share_group(self) -> str:
@@ -73,11 +62,3 @@ class MqttIngestSettings(BaseSettings):
         group = self.share_group
         return [f"$share/{group}/{TOPIC_ROOT}/#", f"$share/{group}/{CANARY_TOPIC_ROOT}/#"]
 
-
-def env_help(settings_class: type[BaseSettings]) -> str:
-    """One line per environment variable (name, default, meaning), for ``--help``."""
-    lines = ["environment variables:"]
-    for name, info in settings_class.model_fields.items():
-        default = "(required)" if info.is_required() else f"[default: {info.default}]"
-        lines.append(f"  {name.upper():<26} {info.description or ''} {default}")
-    return "\n".join(lines) + "\n"

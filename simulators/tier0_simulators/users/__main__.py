@@ -21,10 +21,11 @@ from prometheus_client import Counter, start_http_server
 from pydantic import ValidationError
 
 from tier0_common.logs import configure_logging
+from tier0_common.settings_doc import env_help
 
 from .generator import ActivityGenerator
 from .publisher import ConfirmedPublisher
-from .settings import UserSimSettings, env_help
+from .settings import UserSimSettings
 
 ROUNDS = Counter("tier0_usersim_rounds_total", "Rounds of reports published (one per site)")
 

@@ -44,11 +44,3 @@ class UserSimSettings(BaseSettings):
     )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
-
-def env_help(settings_class: type[BaseSettings]) -> str:
-    """One line per environment variable (name, default, meaning), for ``--help``."""
-    lines = ["environment variables:"]
-    for name, info in settings_class.model_fields.items():
-        default = "(required)" if info.is_required() else f"[default: {info.default}]"
-        lines.append(f"  {name.upper():<28} {info.description or ''} {default}")
-    return "\n".join(lines) + "\n"

@@ -1,7 +1,7 @@
 """The failover endpoints end to end: region API -> RegionFailover -> real operator ->
 Service selector and EndpointSlices, on the real local control plane.
 
-Reuses the operator suite's fixtures (tests/integration/operator/conftest.py): a fresh
+Reuses the operator suite's fixtures (tests/support/k8s_objects.py): a fresh
 namespace with the chart's operator RBAC and the local-demo Deployments and Service,
 stand-in region APIs for the operator's health gates, the FailoverGroup, and the
 operator as a subprocess under its ServiceAccount. The region API under test is
@@ -17,24 +17,23 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.operator.conftest import (  # noqa: F401  (fixtures)
+from tests.support.k8s_objects import (  # noqa: F401  (fixtures)
+    API_ACCOUNT,
+    API_ROLE_RULES,
     SERVICE,
     GroupFactory,
     Namespace,
     OperatorProcess,
     admin,
     cluster,
+    create_service_account,
     make_group,
     namespace,
     operator,
     regions,
-)
-from tests.integration.operator.region_api import RegionApi
-from tests.unit.api.test_failover_kube import (
-    API_ACCOUNT,
-    API_ROLE_RULES,
     service_account_kubeconfig,
 )
+from tests.support.region_api import RegionApi
 from tier0_api.app import create_app
 from tier0_api.settings import Settings
 
@@ -49,9 +48,8 @@ async def api(
     namespace: Namespace,  # noqa: F811
     tmp_path: Path,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    kubeconfig = service_account_kubeconfig(
-        namespace, API_ACCOUNT, tmp_path / "api-kubeconfig", API_ROLE_RULES
-    )
+    create_service_account(namespace, API_ACCOUNT, API_ROLE_RULES)
+    kubeconfig = service_account_kubeconfig(namespace, API_ACCOUNT, tmp_path / "api-kubeconfig")
     settings = Settings(
         kubeconfig=str(kubeconfig),
         failover_group=SERVICE,

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from tests.integration.operator.conftest import (
+from tests.support.k8s_objects import (
     SERVICE,
     GroupFactory,
     Namespace,
     OperatorProcess,
 )
-from tests.integration.operator.region_api import RegionApi
+from tests.support.region_api import RegionApi
 from tests.support.wait import wait_for
 from tier0_operator.timeutil import from_rfc3339
 

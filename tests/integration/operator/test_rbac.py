@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.integration.operator.conftest import OPERATOR_SA, Namespace
+from tests.support.k8s_objects import OPERATOR_SA, Namespace
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.operator.conftest import Namespace, failover
+from tests.support.k8s_objects import Namespace, failover
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration]
 

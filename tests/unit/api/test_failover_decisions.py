@@ -1,7 +1,7 @@
 """The failover endpoints' pure rules: regions, manifest, status codes, history, errors.
 
-Also pins the wire names the API repeats from the CRDs (kube/resources.py) to the CRD
-files themselves, so a renamed field or phase fails here rather than in a cluster.
+Also pins the wire names the API and operator share (tier0_common/failover_crd.py) to
+the CRD files themselves, so a renamed field or phase fails here rather than in a cluster.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import yaml
 from kubernetes.client.exceptions import ApiException
 
 from tier0_api.failover_schemas import RestoreRequest, SimulateRequest
-from tier0_api.kube import decisions, resources
+from tier0_api.kube import decisions
 from tier0_api.kube.errors import FailoverError, translate
+from tier0_common import failover_crd
 
 CRDS = Path(__file__).resolve().parents[3] / "charts" / "tier0" / "crds"
 NOW = datetime(2026, 11, 29, 3, 0, 0, 123456, tzinfo=UTC)
@@ -53,14 +54,14 @@ def test_wire_names_match_the_crds() -> None:
     rf = yaml.safe_load((CRDS / "regionfailovers.tier0.io.yaml").read_text())
     fg = yaml.safe_load((CRDS / "failovergroups.tier0.io.yaml").read_text())
     assert (rf["spec"]["group"], rf["spec"]["versions"][0]["name"]) == (
-        resources.GROUP,
-        resources.VERSION,
+        failover_crd.GROUP,
+        failover_crd.VERSION,
     )
-    assert rf["spec"]["names"]["plural"] == resources.RF_PLURAL
-    assert rf["spec"]["names"]["kind"] == resources.RF_KIND
-    assert fg["spec"]["names"]["plural"] == resources.FG_PLURAL
+    assert rf["spec"]["names"]["plural"] == failover_crd.RF_PLURAL
+    assert rf["spec"]["names"]["kind"] == failover_crd.RF_KIND
+    assert fg["spec"]["names"]["plural"] == failover_crd.FG_PLURAL
     schema = rf["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]
-    assert set(schema["status"]["properties"]["phase"]["enum"]) == resources.PHASES
+    assert set(schema["status"]["properties"]["phase"]["enum"]) == failover_crd.PHASES
     spec_fields = set(schema["spec"]["properties"])
     manifest = decisions.failover_manifest(
         "g",
@@ -145,8 +146,9 @@ def test_manifest_carries_request_time_group_label_and_generated_name() -> None:
     )
     meta = manifest["metadata"]
     assert meta["generateName"] == "tier0-api-simulate-"
-    assert meta["annotations"][resources.REQUESTED_AT_ANNOTATION] == "2026-11-29T03:00:00.123456Z"
-    assert meta["labels"] == {resources.GROUP_LABEL: "tier0-api"}
+    stamp = meta["annotations"][failover_crd.REQUESTED_AT_ANNOTATION]
+    assert stamp == "2026-11-29T03:00:00.123456Z"
+    assert meta["labels"] == {failover_crd.GROUP_LABEL: "tier0-api"}
     assert manifest["spec"]["dryRun"] is True
     long_name = "a" * 100
     long = decisions.failover_manifest(
@@ -243,7 +245,7 @@ def test_history_is_the_groups_newest_first() -> None:
     def at(name: str, stamp: str, group_name: str = "g") -> dict:
         obj = rfo(name)
         obj["spec"]["group"] = group_name
-        obj["metadata"]["annotations"] = {resources.REQUESTED_AT_ANNOTATION: stamp}
+        obj["metadata"]["annotations"] = {failover_crd.REQUESTED_AT_ANNOTATION: stamp}
         return obj
 
     objs = [

@@ -11,7 +11,6 @@ tests/integration/api/test_failover_api.py.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -22,10 +21,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.operator.conftest import Namespace, admin, cluster  # noqa: F401
+from tests.support.k8s_objects import (  # noqa: F401  (fixtures)
+    API_ACCOUNT,
+    API_ROLE_RULES,
+    Namespace,
+    admin,
+    cluster,
+    create_service_account,
+    service_account_kubeconfig,
+)
 from tests.support.wait import async_wait_for
 from tier0_api.app import create_app
-from tier0_api.kube.resources import (
+from tier0_api.settings import Settings
+from tier0_common.failover_crd import (
     FG_PLURAL,
     GROUP,
     GROUP_LABEL,
@@ -33,77 +41,12 @@ from tier0_api.kube.resources import (
     RF_PLURAL,
     VERSION,
 )
-from tier0_api.settings import Settings
 from tier0_devenv.k8s import LocalCluster
 from tier0_operator.kube import Kube
 
 pytestmark = [pytest.mark.k8s]
 
 GROUP_NAME = "tier0-api"
-API_ACCOUNT = "tier0-api-failover"
-#: What the failover endpoints need, and all they get here. The chart's API
-#: ServiceAccount needs the same rules (requested in the report; docs/api.md lists them).
-API_ROLE_RULES: list[dict[str, Any]] = [
-    {
-        "apiGroups": [GROUP],
-        "resources": [RF_PLURAL],
-        "verbs": ["create", "get", "list", "watch"],
-    },
-    {"apiGroups": [GROUP], "resources": [FG_PLURAL], "verbs": ["get"]},
-]
-
-
-def service_account_kubeconfig(
-    ns: Namespace, account: str, path: Path, rules: list[dict[str, Any]] | None
-) -> Path:
-    """A kubeconfig holding a token of ``account`` (bound to ``rules`` when given)."""
-    ns.kubectl("create", "serviceaccount", account)
-    if rules:
-        ns.apply(
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "Role",
-                "metadata": {"name": account},
-                "rules": rules,
-            }
-        )
-        ns.apply(
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": account},
-                "roleRef": {
-                    "apiGroup": "rbac.authorization.k8s.io",
-                    "kind": "Role",
-                    "name": account,
-                },
-                "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": ns.name}],
-            }
-        )
-    token = ns.kubectl("create", "token", account, "--duration=1h").strip()
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "current-context": account,
-        "clusters": [
-            {
-                "name": "local",
-                "cluster": {
-                    "server": ns.cluster.server,
-                    "certificate-authority": str(ns.cluster.ca_cert),
-                },
-            }
-        ],
-        "users": [{"name": account, "user": {"token": token}}],
-        "contexts": [
-            {
-                "name": account,
-                "context": {"cluster": "local", "user": account, "namespace": ns.name},
-            }
-        ],
-    }
-    path.write_text(json.dumps(config))
-    return path
 
 
 def group_manifest(
@@ -146,9 +89,8 @@ def bare_namespace(cluster: LocalCluster, admin: Kube) -> Iterator[Namespace]:  
 
 @pytest.fixture
 def api_kubeconfig(bare_namespace: Namespace, tmp_path: Path) -> Path:
-    return service_account_kubeconfig(
-        bare_namespace, API_ACCOUNT, tmp_path / "api-kubeconfig", API_ROLE_RULES
-    )
+    create_service_account(bare_namespace, API_ACCOUNT, API_ROLE_RULES)
+    return service_account_kubeconfig(bare_namespace, API_ACCOUNT, tmp_path / "api-kubeconfig")
 
 
 async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
@@ -362,9 +304,8 @@ async def test_missing_group_is_503_naming_the_setting(
 
 
 async def test_rbac_denial_passes_through_as_403(bare_namespace: Namespace, tmp_path: Path) -> None:
-    kubeconfig = service_account_kubeconfig(
-        bare_namespace, "no-rights", tmp_path / "no-rights", rules=None
-    )
+    create_service_account(bare_namespace, "no-rights")
+    kubeconfig = service_account_kubeconfig(bare_namespace, "no-rights", tmp_path / "no-rights")
     settings = Settings(kubeconfig=str(kubeconfig), log_level="WARNING")
     async for http in client_for(settings):
         response = await http.post("/api/failover/simulate")

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
+from tier0_common.keys import USERS_SITE_FIELDS
 from tier0_common.schema import UserActivity
-from tier0_ingest.amqp.writer import USERS_SITE_FIELDS, latest_per_site, site_fields
+from tier0_ingest.amqp.writer import latest_per_site, site_fields
 from tier0_simulators.users.generator import ActivityGenerator
 
 NOON = datetime(2025, 11, 16, 12, tzinfo=UTC)

@@ -19,28 +19,11 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
+from tests.support.payloads import SEED_TELEMETRY
 from tests.support.redis_data import device_mapping
 from tier0_common.schema import MAX_TELEMETRY_BYTES, Telemetry
 from tier0_ingest.mqtt.validate import Rejection, check, forget_devices, render
 
-SEED_SAMPLE: dict[str, Any] = {
-    "device_id": "TURB-00912",
-    "device_type": "turbine",
-    "site_id": "WY-ALPHA",
-    "timestamp_utc": "2025-11-16T12:00:00Z",
-    "firmware": "3.2.1",
-    "metrics": {
-        "rpm": 3487,
-        "inlet_temp_c": 412.6,
-        "exhaust_temp_c": 532.4,
-        "vibration_mm_s": 2.1,
-        "pressure_bar": 17.8,
-        "power_kw": 12850.4,
-    },
-    "status": {"state": "OK", "code": "TURB-OK", "message": "Nominal"},
-    "location": {"lat": 43.4231, "lon": -106.3148},
-    "tags": {"vendor": "HanTech", "loop": "A1"},
-}
 TOPIC = b"og/field/WY-ALPHA/turbine/TURB-00912"
 SEEN = "1763294401.250"
 
@@ -124,7 +107,7 @@ MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
 
 
 def _payload(name: str) -> bytes:
-    doc = copy.deepcopy(SEED_SAMPLE)
+    doc = copy.deepcopy(SEED_TELEMETRY)
     MUTATIONS[name](doc)
     # json, not orjson: it can write integers beyond 64 bits (one of the cases).
     return json.dumps(doc, ensure_ascii=False).encode()
@@ -196,7 +179,7 @@ def test_malformed_bytes_are_refused_with_a_kind(payload: bytes, kind: str) -> N
 
 
 def test_huge_payload_is_refused_before_parsing() -> None:
-    doc = copy.deepcopy(SEED_SAMPLE)
+    doc = copy.deepcopy(SEED_TELEMETRY)
     doc["status"]["message"] = "x" * MAX_TELEMETRY_BYTES
     result = check(TOPIC, orjson.dumps(doc), SEEN)
     assert isinstance(result, Rejection)
@@ -228,7 +211,7 @@ def test_a_partial_write_carries_the_changing_fields_only() -> None:
     stored = _as_hash(render(device, dynamic, False).encode())
     full = _as_hash(render(device, dynamic, True).encode())
     assert set(stored) == {"_key", "ts", "seen", "state", "code", "msg"} | {
-        f"m_{name}" for name in SEED_SAMPLE["metrics"]
+        f"m_{name}" for name in SEED_TELEMETRY["metrics"]
     }
     assert stored == {k: v for k, v in full.items() if k in stored}
     assert (stored["m_rpm"], stored["seen"]) == ("3000.0", "1763294402.000")
@@ -237,7 +220,7 @@ def test_a_partial_write_carries_the_changing_fields_only() -> None:
 def test_a_cached_location_does_not_let_a_bool_through() -> None:
     """``True == 1``: a device cached at lat 1 must not pass with lat true."""
     forget_devices()
-    doc = copy.deepcopy(SEED_SAMPLE)
+    doc = copy.deepcopy(SEED_TELEMETRY)
     doc["location"] = {"lat": 1, "lon": 0}
     assert not isinstance(check(TOPIC, orjson.dumps(doc), SEEN), Rejection)
     doc["location"] = {"lat": True, "lon": 0}
