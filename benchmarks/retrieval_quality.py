@@ -181,6 +181,24 @@ async def quality(client: aioredis.Redis, ai: AIState, truth: dict[str, ImageAnn
           f"P@5={p:.3f}  R@5={statistics.mean(recalls):.3f}  MRR={m:.3f}")
 
 
+async def redis_parts(port: int, ai: AIState, queries: list[str]) -> str:
+    """p50/p95 of the search's Redis work alone: the index lookup, and the whole search
+    (filters, relaxation) with the query's vector already in the embedding cache."""
+    client = aioredis.Redis(port=port, decode_responses=True, protocol=2)
+    lookups, searches = [], []
+    for q in queries:
+        t = time.perf_counter()
+        await image_search.indexed_models(client)
+        lookups.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await image_search.search(client, ai.embeddings, q, 5)
+        searches.append(time.perf_counter() - t)
+    await client.aclose()
+    return (f"of which Redis: index lookup p50={pct(lookups, 0.5):.1f} ms p95={pct(lookups, 0.95):.1f} ms; "
+            f"search() with a cached vector (KNN, filters, relaxation; no HTTP) "
+            f"p50={pct(searches, 0.5):.1f} ms p95={pct(searches, 0.95):.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=10_000, help="images indexed for the latency run")
@@ -235,21 +253,32 @@ def main() -> None:
             scenes = ("workers without hard hats", "engineer holding a tablet", "smoke", "leak", "at night")
             queries = [f"{c} site {s} with {x}" for c in cats for s in SITE_IDS for x in scenes][: args.searches]
             http.post("/api/images/search", json={"query": "warm up", "top_k": 5})
-            samples = []
+            print(f"load average before the latency runs: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")
+            samples, relaxed = [], 0
             for q in queries:  # distinct queries: every one is embedded (no cache hits)
                 t = time.perf_counter()
-                assert http.post("/api/images/search", json={"query": q, "top_k": 5}).status_code == 200
+                response = http.post("/api/images/search", json={"query": q, "top_k": 5})
                 samples.append(time.perf_counter() - t)
+                assert response.status_code == 200
+                relaxed += response.json()["relaxed"]
             print(f"POST /api/images/search over {n} indexed images, {len(samples)} distinct queries: "
-                  f"p50={pct(samples, 0.5):.1f} ms p95={pct(samples, 0.95):.1f} ms (target p95 <= 20 ms)")
+                  f"p50={pct(samples, 0.5):.1f} ms p95={pct(samples, 0.95):.1f} ms (target p95 <= 20 ms); "
+                  f"{relaxed} relaxed (a second KNN)")
             backend = ai.embeddings.local.backend  # uncached: the query embedding alone
             embed = []
             for q in queries:
                 t = time.perf_counter()
                 backend.embed_texts([q], "search_query")
                 embed.append(time.perf_counter() - t)
-            print(f"  of which query embedding alone: p50={pct(embed, 0.5):.1f} ms p95={pct(embed, 0.95):.1f} ms; "
-                  f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")
+            print(f"  of which query embedding alone: p50={pct(embed, 0.5):.1f} ms p95={pct(embed, 0.95):.1f} ms")
+            print("  " + asyncio.run(redis_parts(port, ai, queries)))
+            repeated = []
+            for q in queries:  # the same queries again: vectors come from the embedding cache
+                t = time.perf_counter()
+                assert http.post("/api/images/search", json={"query": q, "top_k": 5}).status_code == 200
+                repeated.append(time.perf_counter() - t)
+            print(f"  repeated queries (embedding cache hits): p50={pct(repeated, 0.5):.1f} ms "
+                  f"p95={pct(repeated, 0.95):.1f} ms; load average now {os.getloadavg()[0]:.2f}")
             questions = [q for q, _ in DOC_QUESTIONS] + DIAGNOSTIC_QUESTIONS
             samples = []
             for q in questions:

@@ -154,7 +154,12 @@ class SiteMetrics(BaseModel):
     by_state: dict[str, int]
     by_type: dict[str, TypeMetrics]
     last_seen: datetime | None
-    timestamp: datetime
+    timestamp: datetime = Field(description="When these figures were read from Redis")
+    age_seconds: float = Field(
+        description="Age of the figures when served: 0 when read for this request, more "
+        "when a recent answer for the site was reused (at most max_age_seconds)"
+    )
+    max_age_seconds: float = Field(description="Oldest answer the request accepted")
 
 
 class Location(BaseModel):

@@ -62,6 +62,10 @@ class EmbeddingService:
     def query(self, text: str, prefer: tuple[str, ...] | None = None) -> QueryVector:
         """Embed a query with the first model of ``prefer`` (default: all, preferred first)
         that works; the local model is the last resort and does not fail over."""
+        # Runs of whitespace mean nothing to either model (both tokenizers split on it), so
+        # collapsing them lets "turbine  at night " reuse the cached vector of
+        # "turbine at night".
+        text = " ".join(text.split())
         candidates = [m for m in self.models() if prefer is None or m.model_name in prefer]
         if not candidates:
             candidates = [self.local]

@@ -47,15 +47,28 @@ class NoImageIndex(LookupError):
     pass
 
 
+NO_INDEX = (
+    "no image index yet: run `python -m tier0_ai index --data data/ai` (or load-images)"
+)
+
+
 async def indexed_models(client: aioredis.Redis) -> dict[str, str]:
-    """Models with an image index -> what they embedded (image or caption)."""
-    fields = await client.hgetall(keys.MODELS)
+    """Models with an image index -> what they embedded (image or caption).
+
+    One round trip (the models hash and the index list, pipelined): on a busy machine
+    every extra trip to Redis waits for Redis to be scheduled again.
+    """
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.hgetall(keys.MODELS)
+        pipe.execute_command("FT._LIST")
+        fields, names = await pipe.execute()
+    indexes = {n.decode() if isinstance(n, bytes) else n for n in names}
     out: dict[str, str] = {}
     for k, v in fields.items():
         k = k.decode() if isinstance(k, bytes) else k
         if k.startswith("images:"):
             name = k.removeprefix("images:")
-            if await index_exists(client, keys.image_index(name)):
+            if keys.image_index(name) in indexes:
                 out[name] = v.decode() if isinstance(v, bytes) else v
     return out
 
@@ -75,7 +88,7 @@ async def _knn(
     pre = "(" + " ".join(clauses) + ")" if clauses else "*"
     reply = await client.execute_command(
         "FT.SEARCH", keys.image_index(model), f"{pre}=>[KNN {k} @vec $v AS dist]",
-        "PARAMS", "2", "v", vector.astype(np.float32).tobytes(),
+        "PARAMS", "2", "v", np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
         "SORTBY", "dist", "ASC", "LIMIT", "0", str(k),
         "RETURN", "7", "image_id", "site", "category", "caption", "embedded", "tags", "dist",
         *DIALECT,
@@ -94,10 +107,24 @@ async def search(
     client: aioredis.Redis, service: EmbeddingService, query: str, top_k: int,
     site: str | None = None, category: str | None = None,
 ) -> ImageSearchResult:
-    models = await indexed_models(client)
-    if not models:
-        raise NoImageIndex("no image index yet: run `python -m tier0_ai index-images`")
-    qv = await asyncio.to_thread(service.query, query, tuple(models))
+    if len(service.models()) == 1:
+        # One model (offline): the embedding needs nothing from Redis, so it runs in its
+        # worker thread while the index lookup is in flight instead of after it.
+        embedding = asyncio.ensure_future(asyncio.to_thread(service.query, query))
+        try:
+            models = await indexed_models(client)
+        except BaseException:
+            embedding.cancel()
+            raise
+        if not models:
+            embedding.cancel()
+            raise NoImageIndex(NO_INDEX)
+        qv = await embedding
+    else:
+        models = await indexed_models(client)
+        if not models:
+            raise NoImageIndex(NO_INDEX)
+        qv = await asyncio.to_thread(service.query, query, tuple(models))
     named = attributes.extract(query)
     explicit = {"site": [site] if site else [], "category": [category] if category else []}
     inferred = {

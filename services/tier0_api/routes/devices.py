@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from tier0_common.catalog import SITES_BY_ID, SITE_IDS, DeviceType
 
@@ -33,6 +33,10 @@ SiteId = Annotated[str, Path(min_length=1, max_length=64, pattern=_IDENTIFIER)]
 DeviceId = Annotated[str, Path(min_length=1, max_length=64, pattern=_IDENTIFIER)]
 #: Deepest page start accepted; RediSearch refuses offsets past its MAXSEARCHRESULTS.
 MAX_OFFSET = 100_000
+#: Default age (seconds) a per-site metrics answer may have. A dashboard polling every
+#: few seconds, or many viewers of one site, then costs one Redis read per site per
+#: second; ``max_age_seconds=0`` always reads Redis.
+SITE_METRICS_MAX_AGE = 1.0
 
 
 class AlertState(StrEnum):
@@ -125,13 +129,37 @@ async def device_alerts(
     )
 
 
+def _site_cache(request: Request) -> devices.SiteStatsCache:
+    """This app's cache (one per app, so tests and regions never share answers)."""
+    cache: devices.SiteStatsCache | None = getattr(request.app.state, "site_stats_cache", None)
+    if cache is None:
+        cache = request.app.state.site_stats_cache = devices.SiteStatsCache()
+    return cache
+
+
 @router.get("/metrics/site/{site_id}", responses={404: {"model": NotFound}})
-async def site_metrics(site_id: SiteId, client: RedisDep, settings: SettingsDep) -> SiteMetrics:
+async def site_metrics(
+    site_id: SiteId,
+    request: Request,
+    client: RedisDep,
+    settings: SettingsDep,
+    max_age_seconds: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=60,
+            description="Oldest answer acceptable, in seconds; 0 reads Redis for this request",
+        ),
+    ] = SITE_METRICS_MAX_AGE,
+) -> SiteMetrics:
     """Per-site device counts by type and state, and per type each metric's avg/min/max."""
-    now = time.time()
-    stats = await devices.site_stats(
-        client, site_id, now - settings.active_window_seconds, settings.query_timeout_ms
-    )
+
+    async def compute() -> devices.SiteStats:
+        since = time.time() - settings.active_window_seconds
+        return await devices.site_stats(client, site_id, since, settings.query_timeout_ms)
+
+    cached = await _site_cache(request).get(site_id, max_age_seconds, compute)
+    stats = cached.stats
     if stats.total == 0 and site_id not in SITE_IDS:
         known = await devices.known_sites(client, settings.query_timeout_ms)
         raise HTTPException(
@@ -164,7 +192,9 @@ async def site_metrics(site_id: SiteId, client: RedisDep, settings: SettingsDep)
         by_state=by_state,
         by_type=by_type,
         last_seen=_utc(max(seen)) if seen else None,
-        timestamp=datetime.fromtimestamp(now, UTC),
+        timestamp=datetime.fromtimestamp(cached.computed_at, UTC),
+        age_seconds=cached.age_seconds,
+        max_age_seconds=max_age_seconds,
     )
 
 

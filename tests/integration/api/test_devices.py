@@ -18,6 +18,7 @@ import redis
 
 from tests.support.redis_data import fleet, write_devices
 from tier0_common.catalog import METRICS, SITE_IDS, DeviceState, DeviceType
+from tier0_common.keys import device_key
 from tier0_common.schema import Telemetry
 
 pytestmark = pytest.mark.integration
@@ -179,6 +180,35 @@ async def test_site_metrics_match_independent_aggregates(
             assert got["avg"] == pytest.approx(sum(values) / len(values), abs=1e-3)
             assert got["min"] == pytest.approx(min(values), abs=1e-6)
             assert got["max"] == pytest.approx(max(values), abs=1e-6)
+
+
+async def test_site_metrics_reuse_a_recent_answer_and_say_how_old(
+    api: httpx.AsyncClient, redis1: redis.Redis, written: list[Reading]
+) -> None:
+    site = "WY-ALPHA"
+    path = f"/api/devices/metrics/site/{site}"
+    first = (await api.get(path, params={"max_age_seconds": 60})).json()
+    assert (first["age_seconds"], first["max_age_seconds"]) == (0.0, 60.0)
+    moved = next(r.telemetry for r in written if r.telemetry.site_id == site)
+    redis1.hset(device_key(moved.device_id), "site", "TX-BRAVO")
+
+    reused = (await api.get(path, params={"max_age_seconds": 60})).json()
+    assert reused["total_devices"] == first["total_devices"]
+    assert reused["timestamp"] == first["timestamp"]
+    assert 0 <= reused["age_seconds"] <= 60
+
+    fresh = (await api.get(path, params={"max_age_seconds": 0})).json()
+    assert fresh["total_devices"] == first["total_devices"] - 1
+    assert fresh["age_seconds"] == 0.0
+    assert _epoch(fresh["timestamp"]) >= _epoch(first["timestamp"])
+
+
+@pytest.mark.parametrize("max_age", ["-1", "61", "soon"])
+async def test_site_metrics_refuse_a_bad_max_age(api: httpx.AsyncClient, max_age: str) -> None:
+    response = await api.get(
+        "/api/devices/metrics/site/WY-ALPHA", params={"max_age_seconds": max_age}
+    )
+    assert response.status_code == 422
 
 
 async def test_unknown_site_is_404_listing_known_sites(

@@ -9,6 +9,8 @@ import pytest
 
 from tier0_ai.embeddings.base import CachedEmbedder, EmbeddingUnavailable
 from tier0_ai.embeddings.local import MODEL_SHA256, LocalMiniLM, model_file, verify_sha256
+from tier0_ai.embeddings.service import EmbeddingService
+from tier0_ai.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +69,15 @@ def test_cache_keyed_by_content_and_batches_bounded() -> None:
     assert backend.calls[-1] == 1
     cached.embed_texts(["t1"], "search_query")  # same text, other input type: not shared
     assert backend.calls[-1] == 1 and len(backend.calls) == 5
+
+
+def test_queries_differing_only_in_whitespace_share_one_embedding(model: LocalMiniLM) -> None:
+    service = EmbeddingService(Settings(cohere_api_key=None), local=model)
+    first = service.query("turbine at night")
+    entries = len(service.local._cache)  # noqa: SLF001 - the cache is what is tested
+    again = service.query("  turbine   at\tnight \n")
+    assert len(service.local._cache) == entries == 1  # noqa: SLF001
+    assert np.array_equal(first.vector, again.vector)
+    # and the collapsing is harmless: the model itself gives the same vector either way
+    raw = model.embed_texts(["  turbine   at\tnight \n"], "search_query")[0]
+    assert np.allclose(raw, first.vector, atol=1e-6)

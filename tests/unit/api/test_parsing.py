@@ -1,12 +1,13 @@
-"""Query-string escaping and reply parsing, the pure parts of the Redis queries."""
+"""The pure parts of the Redis queries: escaping, reply parsing, the per-site cache."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
 
-from tier0_api.queries import search, users
+from tier0_api.queries import devices, search, users
 
 
 @pytest.mark.parametrize(
@@ -88,3 +89,86 @@ def test_report_from_payload_json() -> None:
 )
 def test_parse_time(raw: object, expected: datetime | None) -> None:
     assert users.parse_time(raw) == expected
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _stats(total: int) -> devices.SiteStats:
+    return devices.SiteStats(total=total, active=total, by_type={})
+
+
+async def test_site_cache_reuses_an_answer_only_while_young_enough() -> None:
+    clock = FakeClock()
+    cache = devices.SiteStatsCache(clock=clock)
+    computed: list[int] = []
+
+    async def compute() -> devices.SiteStats:
+        computed.append(1)
+        return _stats(len(computed))
+
+    first = await cache.get("WY-ALPHA", 1.0, compute)
+    assert (first.stats.total, first.age_seconds) == (1, 0.0)
+    clock.now += 0.75
+    again = await cache.get("WY-ALPHA", 1.0, compute)
+    assert (again.stats.total, again.age_seconds, again.computed_at) == (1, 0.75, first.computed_at)
+    fresh = await cache.get("WY-ALPHA", 0.0, compute)  # max age 0: always read
+    assert (fresh.stats.total, fresh.age_seconds) == (2, 0.0)
+    clock.now += 1.5
+    expired = await cache.get("WY-ALPHA", 1.0, compute)
+    assert expired.stats.total == 3
+    other_site = await cache.get("TX-BRAVO", 1.0, compute)
+    assert other_site.stats.total == 4
+
+
+async def test_site_cache_shares_one_computation_between_concurrent_requests() -> None:
+    cache = devices.SiteStatsCache()
+    started, release = asyncio.Event(), asyncio.Event()
+    calls = 0
+
+    async def compute() -> devices.SiteStats:
+        nonlocal calls
+        calls += 1
+        started.set()
+        await release.wait()
+        return _stats(calls)
+
+    waiting = [asyncio.create_task(cache.get("WY-ALPHA", 1.0, compute)) for _ in range(5)]
+    # The tasks were queued together, so once the first is computing the other four have
+    # also reached the cache (and found the computation in flight).
+    await started.wait()
+    release.set()
+    answers = await asyncio.gather(*waiting)
+    assert calls == 1
+    assert {a.stats.total for a in answers} == {1}
+
+
+async def test_site_cache_never_keeps_a_failure() -> None:
+    cache = devices.SiteStatsCache()
+    outcomes: list[BaseException | devices.SiteStats] = [ConnectionError("redis down"), _stats(7)]
+
+    async def compute() -> devices.SiteStats:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    with pytest.raises(ConnectionError):
+        await cache.get("WY-ALPHA", 1.0, compute)
+    assert (await cache.get("WY-ALPHA", 1.0, compute)).stats.total == 7
+
+
+async def test_site_cache_is_bounded() -> None:
+    cache = devices.SiteStatsCache(capacity=3)
+
+    async def compute() -> devices.SiteStats:
+        return _stats(0)
+
+    for index in range(10):
+        await cache.get(f"SITE-{index}", 1.0, compute)
+    assert len(cache) == 3
