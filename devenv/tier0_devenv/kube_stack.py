@@ -167,7 +167,7 @@ class ControlPlane(Step):
             f"  export PATH={cluster.bin_dir}:$PATH"
             "   # its kubectl; the preinstalled 1.32 is outside the version skew",
             f"  kubectl get fg,rfo{ns}",
-            f"  kubectl apply{ns} -f {FAILOVER_EXAMPLE}",
+            f"  kubectl create{ns} -f {FAILOVER_EXAMPLE}",
         ]
 
 
@@ -233,6 +233,19 @@ def _live_region(cluster: LocalCluster, namespace: str) -> str | None:
     selector = json.loads(out).get("spec", {}).get("selector") or {}
     region = selector.get(REGION_LABEL)
     return str(region) if region else None
+
+
+def api_failover_env(settings: DevenvSettings) -> dict[str, str]:
+    """What a local region API needs for its /api/failover endpoints: the local control
+    plane's kubeconfig (read on the first failover request, so the API may start before
+    the cluster does) and the FailoverGroup's namespace. Empty when the Kubernetes part
+    cannot run here; the endpoints then answer 503 saying what to set."""
+    if kube_unavailable(settings) is not None:
+        return {}
+    return {
+        "KUBECONFIG": str(workdir(settings) / "kubeconfig"),
+        "FAILOVER_NAMESPACE": LocalKubeSettings().k8s_namespace,
+    }
 
 
 def operator_specs(settings: DevenvSettings) -> list[ProcessSpec]:

@@ -162,7 +162,12 @@ def _amqp_ingest(s: DevenvSettings, region: str) -> list[ProcessSpec]:
 
 def _api(s: DevenvSettings, region: str) -> list[ProcessSpec]:
     port = s.api1_port if region == "region1" else s.api2_port
-    env = {**_redis_env(s, region), "API_HOST": LOCALHOST, "API_PORT": str(port)}
+    env = {
+        **_redis_env(s, region),
+        "API_HOST": LOCALHOST,
+        "API_PORT": str(port),
+        **kube_stack.api_failover_env(s),
+    }
     base = f"http://{LOCALHOST}:{port}"
     return [
         python_app(

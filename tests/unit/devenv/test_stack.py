@@ -231,3 +231,15 @@ def test_dashboard_shows_both_local_region_apis(tmp_path: Path) -> None:
     )
     assert dashboard.ports == [3000]
     assert str(dashboard.health) == "GET http://127.0.0.1:3000/health"
+
+
+def test_region_apis_get_the_local_kubeconfig_for_failover_endpoints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack.kube_stack, "kube_unavailable", lambda _s: None)
+    api = _specs(DevenvSettings(run_dir=tmp_path), "api-region1")["api-region1"]
+    assert api.env["KUBECONFIG"] == str(tmp_path / "k8s" / "kubeconfig")
+    assert api.env["FAILOVER_NAMESPACE"] == "default"
+    monkeypatch.setattr(stack.kube_stack, "kube_unavailable", lambda _s: "no binaries")
+    api = _specs(DevenvSettings(run_dir=tmp_path), "api-region1")["api-region1"]
+    assert "KUBECONFIG" not in api.env
