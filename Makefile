@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: help deps up down status test test-unit test-integration bench lint
+.PHONY: help deps up down status test test-unit bench lint
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -19,11 +19,18 @@ down: ## Stop everything `make up` started, and nothing else
 status: ## Show what `make up` started and whether it is healthy
 	@$(VENV)/python -m tier0_devenv status
 
-test: deps ## Run the whole test suite (unit, integration, end-to-end, operator on a real API server)
+test: deps lint ## Lint, then run the whole test suite (unit, integration, end-to-end, operator on a real API server)
 	@$(VENV)/python -m pytest
 
-test-unit: ## Fast unit tests only
-	@$(VENV)/python -m pytest tests/unit
+test-unit: ## Fast unit tests only (no servers)
+	@$(VENV)/python -m pytest --fast
 
-bench: deps ## Run the benchmarks (print figures next to their baselines)
+lint: ## ruff check and ruff format --check over the whole tree
+	@$(VENV)/ruff check .
+	@$(VENV)/ruff format --check .
+
+bench: deps ## Run every benchmark (each prints its figures next to a baseline from the same run)
 	@$(VENV)/python -m benchmarks.ingest_throughput
+	-@$(VENV)/python -m benchmarks.failover_latency  # exits 1 on a missed target; the others still run
+	@$(VENV)/python -m benchmarks.api_latency --devices 100000 --requests 200
+	@$(VENV)/python -m benchmarks.retrieval_quality

@@ -38,7 +38,6 @@ from tier0_common.catalog import DeviceState
 from tier0_common.keys import ensure_device_index
 from tier0_devenv import binaries
 
-
 ENDPOINTS = (
     "/api/devices/active",
     "/api/devices/alerts?limit=50",
@@ -72,7 +71,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="per endpoint")
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests per endpoint")
     parser.add_argument(
-        "--warm-interval-ms", type=float, default=20.0,
+        "--warm-interval-ms",
+        type=float,
+        default=20.0,
         help="pause between requests of the cached (warm) per-site metrics",
     )
     args = parser.parse_args()
@@ -85,8 +86,17 @@ def main() -> None:
         procs.append(
             subprocess.Popen(
                 [
-                    binaries_found.server, "--port", str(redis_port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", str(workdir),
+                    binaries_found.server,
+                    "--port",
+                    str(redis_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(workdir),
                     *(arg for module in binaries_found.modules for arg in ("--loadmodule", module)),
                 ],
                 stdout=subprocess.DEVNULL,

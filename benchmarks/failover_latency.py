@@ -302,7 +302,7 @@ class Bench:
                 if name:
                     # The next action must not race this failover's bookkeeping.
                     wait_until(
-                        lambda: self.status_of(name).get("phase") == "Completed",
+                        lambda name=name: self.status_of(name).get("phase") == "Completed",
                         30,
                         f"{name} Completed",
                     )
@@ -336,14 +336,16 @@ def run(cluster: LocalCluster, runs: int, workdir: Path, log_level: str) -> int:
         )
         region1 = bench.pods_of("region1")
         wait_until(
-            lambda: judge_endpoints(
-                kube.raw(
-                    kube.discovery.list_namespaced_endpoint_slice,
-                    NAMESPACE,
-                    label_selector=f"kubernetes.io/service-name={SERVICE}",
-                )["items"],
-                region1,
-            ).switched,
+            lambda: (
+                judge_endpoints(
+                    kube.raw(
+                        kube.discovery.list_namespaced_endpoint_slice,
+                        NAMESPACE,
+                        label_selector=f"kubernetes.io/service-name={SERVICE}",
+                    )["items"],
+                    region1,
+                ).switched
+            ),
             60,
             "region1 endpoints ready",
         )

@@ -33,9 +33,9 @@ import argparse
 import dataclasses
 import os
 import platform
+import shutil
 import signal
 import socket
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,9 +49,9 @@ import redis
 
 from tests.support.servers import free_port
 from tests.support.wait import wait_for
+from tier0_common import mqtt_wire
 from tier0_devenv import infra
 from tier0_devenv.processes import ProcessSpec, Supervisor
-from tier0_common import mqtt_wire
 from tier0_simulators.iot.fleet import Fleet
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,7 +104,8 @@ def mosquitto_unbounded(run: Path, port: int) -> list[ProcessSpec]:
             "\n".join(
                 "max_queued_messages 0" if line.startswith("max_queued_messages") else line
                 for line in text.splitlines()
-            ) + "\n"
+            )
+            + "\n"
         )
 
     return [dataclasses.replace(specs[0], prepare=prepare)]
@@ -142,7 +143,7 @@ def write_frames(path: Path, devices: int, rounds: int) -> int:
         for number in range(rounds):
             fleet.advance(number)
             stamp = f"2025-11-16T12:00:{number % 60:02d}.000Z"
-            for topic, payload in fleet.payloads(lambda: stamp):
+            for topic, payload in fleet.payloads(lambda stamp=stamp: stamp):
                 out.write(mqtt_wire.encode_publish(topic, orjson.dumps(payload)))
                 count += 1
         out.write(mqtt_wire.DISCONNECT)
@@ -152,9 +153,10 @@ def write_frames(path: Path, devices: int, rounds: int) -> int:
 def replay(port: int, path: Path) -> None:
     """Write a pre-encoded session to the broker; returns once the broker closed it
     (after DISCONNECT), i.e. once it has routed every message."""
-    with socket.create_connection((infra.LOOPBACK, port), timeout=600) as sock, path.open(
-        "rb"
-    ) as source:
+    with (
+        socket.create_connection((infra.LOOPBACK, port), timeout=600) as sock,
+        path.open("rb") as source,
+    ):
         while chunk := source.read(1 << 20):
             sock.sendall(chunk)
         sock.shutdown(socket.SHUT_WR)

@@ -14,17 +14,41 @@ from tier0_common.settings_doc import markdown_table
 
 #: (component, how it runs, "module:Class") in data-flow order.
 COMPONENTS: tuple[tuple[str, str, str], ...] = (
-    ("IoT simulator", "python -m tier0_simulators.iot", "tier0_simulators.iot.settings:IotSimulatorSettings"),
-    ("User-activity simulator", "python -m tier0_simulators.users", "tier0_simulators.users.settings:UserSimSettings"),
-    ("MQTT ingest worker", "python -m tier0_ingest.mqtt", "tier0_ingest.mqtt.settings:MqttIngestSettings"),
-    ("AMQP ingest worker", "python -m tier0_ingest.amqp", "tier0_ingest.amqp.settings:AmqpIngestSettings"),
+    (
+        "IoT simulator",
+        "python -m tier0_simulators.iot",
+        "tier0_simulators.iot.settings:IotSimulatorSettings",
+    ),
+    (
+        "User-activity simulator",
+        "python -m tier0_simulators.users",
+        "tier0_simulators.users.settings:UserSimSettings",
+    ),
+    (
+        "MQTT ingest worker",
+        "python -m tier0_ingest.mqtt",
+        "tier0_ingest.mqtt.settings:MqttIngestSettings",
+    ),
+    (
+        "AMQP ingest worker",
+        "python -m tier0_ingest.amqp",
+        "tier0_ingest.amqp.settings:AmqpIngestSettings",
+    ),
     ("Region API", "python -m tier0_api", "tier0_api.settings:Settings"),
     ("AI features (inside the region API)", "python -m tier0_ai", "tier0_ai.settings:Settings"),
     ("SRE dashboard", "python -m tier0_dashboard", "tier0_dashboard.settings:Settings"),
     ("Operator", "python -m tier0_operator", "tier0_operator.settings:Settings"),
     ("Local stack (make up)", "python -m tier0_devenv", "tier0_devenv.settings:DevenvSettings"),
-    ("Local stack: Kubernetes part", "python -m tier0_devenv", "tier0_devenv.kube_settings:LocalKubeSettings"),
-    ("Local Kubernetes control plane", "python -m tier0_devenv.k8s", "tier0_devenv.k8s.settings:K8sSettings"),
+    (
+        "Local stack: Kubernetes part",
+        "python -m tier0_devenv",
+        "tier0_devenv.kube_settings:LocalKubeSettings",
+    ),
+    (
+        "Local Kubernetes control plane",
+        "python -m tier0_devenv.k8s",
+        "tier0_devenv.k8s.settings:K8sSettings",
+    ),
 )
 
 HEADER = """# Configuration reference
@@ -44,7 +68,9 @@ def render() -> str:
             settings_class = getattr(importlib.import_module(module_name), class_name)
         except (ImportError, AttributeError):
             continue
-        parts.append(f"\n## {title}\n\n`{command}` — `{target}`\n\n{markdown_table(settings_class)}\n")
+        parts.append(
+            f"\n## {title}\n\n`{command}` — `{target}`\n\n{markdown_table(settings_class)}\n"
+        )
     return "".join(parts)
 
 

@@ -31,7 +31,8 @@ def format_table(rows: Sequence[stack.Row]) -> str:
     ]
     widths = [max(len(cell[i]) for cell in cells) for i in range(len(HEADERS))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in cells
     )
 
 

@@ -89,9 +89,7 @@ def check_ports(settings: DevenvSettings, kube: LocalKubeSettings, k8s: K8sSetti
     taken = {value for name, value in settings if name.endswith("_port") and value is not None}
     taken |= {settings.dist_port, settings.resolved_epmd_port}
     values = list(ours.values())
-    clashes = sorted(
-        name for name, port in ours.items() if port in taken or values.count(port) > 1
-    )
+    clashes = sorted(name for name, port in ours.items() if port in taken or values.count(port) > 1)
     if clashes:
         raise DevenvError(f"{', '.join(clashes)} collide with another tier0 port")
 
@@ -103,9 +101,7 @@ def _cluster(settings: DevenvSettings, *, configured_ports: bool = False) -> Loc
     ports = None
     if configured_ports:
         ports = ClusterPorts(k8s.apiserver_port, k8s.etcd_client_port, k8s.etcd_peer_port)
-    return LocalCluster(
-        workdir(settings), ports, nodes=k8s.nodes, start_timeout=k8s.start_timeout
-    )
+    return LocalCluster(workdir(settings), ports, nodes=k8s.nodes, start_timeout=k8s.start_timeout)
 
 
 def _probe(cluster: LocalCluster) -> ApiProbe | None:
@@ -282,4 +278,3 @@ def operator_specs(settings: DevenvSettings) -> list[ProcessSpec]:
             url=f"http://{LOCALHOST}:{metrics}/metrics",
         )
     ]
-

@@ -193,7 +193,9 @@ def _iot_simulator(s: DevenvSettings) -> list[ProcessSpec]:
     }
     url = _metrics(s.iot_sim_metrics_port)
     port = s.iot_sim_metrics_port
-    return [python_app("sim-iot", "tier0_simulators.iot", env, health_url=url, url=url, ports=[port])]
+    return [
+        python_app("sim-iot", "tier0_simulators.iot", env, health_url=url, url=url, ports=[port])
+    ]
 
 
 def _users_simulator(s: DevenvSettings) -> list[ProcessSpec]:
@@ -201,7 +203,9 @@ def _users_simulator(s: DevenvSettings) -> list[ProcessSpec]:
     url = _metrics(s.users_sim_metrics_port)
     port = s.users_sim_metrics_port
     return [
-        python_app("sim-users", "tier0_simulators.users", env, health_url=url, url=url, ports=[port])
+        python_app(
+            "sim-users", "tier0_simulators.users", env, health_url=url, url=url, ports=[port]
+        )
     ]
 
 
@@ -215,7 +219,9 @@ def _dashboard(s: DevenvSettings) -> list[ProcessSpec]:
     base = f"http://{LOCALHOST}:{s.dashboard_port}"
     health = f"{base}/health"
     port = s.dashboard_port
-    return [python_app("dashboard", "tier0_dashboard", env, health_url=health, url=base, ports=[port])]
+    return [
+        python_app("dashboard", "tier0_dashboard", env, health_url=health, url=base, ports=[port])
+    ]
 
 
 def _in_region(
@@ -238,9 +244,7 @@ def _kube_components() -> list[Component]:
     return [
         Component("k8s", step=kube_stack.ControlPlane(), unavailable=unavailable),
         Component("k8s-objects", step=kube_stack.RegionObjects(), unavailable=unavailable),
-        Component(
-            "operator", kube_stack.operator_specs, "tier0_operator", unavailable=unavailable
-        ),
+        Component("operator", kube_stack.operator_specs, "tier0_operator", unavailable=unavailable),
     ]
 
 

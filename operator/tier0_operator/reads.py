@@ -155,4 +155,3 @@ class Reader:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
-

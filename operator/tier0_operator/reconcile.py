@@ -83,12 +83,12 @@ FIRST_REQUEST_POLL_SECONDS = 0.05
 GroupLookup = Callable[[str, str], Mapping[str, Any] | None]
 
 
-
 def _not_blocked(forced: bool) -> tuple[bool, str, str]:
     """The FailoverBlocked condition of a failover that goes ahead."""
     if forced:
         return (False, "Forced", "gates skipped: spec.force")
     return (False, "GatesPassed", "all gates passed")
+
 
 class Outcome(StrEnum):
     DONE = "done"
@@ -695,9 +695,7 @@ class Failover:
         )
         self._write_status(req.namespace, req.name, status)
 
-    def _dry_run(
-        self, req: Request, group: GroupSpec, plan: SelectorPlan, reads: Reads
-    ) -> Outcome:
+    def _dry_run(self, req: Request, group: GroupSpec, plan: SelectorPlan, reads: Reads) -> Outcome:
         spec = req.spec
         gates = [] if spec.force or not plan.to_patch else self._gates(group, spec, plan, reads)
         failed = next((g for g in gates if not g.passed), None)

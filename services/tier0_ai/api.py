@@ -39,7 +39,9 @@ Redis = Annotated[aioredis.Redis, Depends(get_redis)]
 AI = Annotated[AIState, Depends(get_ai)]
 
 LATENCY = Histogram(
-    "tier0_ai_request_seconds", "AI endpoint latency", ["endpoint"],
+    "tier0_ai_request_seconds",
+    "AI endpoint latency",
+    ["endpoint"],
     buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5),
 )
 
@@ -50,8 +52,11 @@ def image_url(image_id: str) -> str:
 
 def _info(fields: dict[str, str]) -> ImageInfo:
     return ImageInfo(
-        image_id=fields["image_id"], site_id=fields["site"], category=fields["category"],
-        caption=fields["caption"], synthetic=fields.get("synthetic") == "1",
+        image_id=fields["image_id"],
+        site_id=fields["site"],
+        category=fields["category"],
+        caption=fields["caption"],
+        synthetic=fields.get("synthetic") == "1",
         url=image_url(fields["image_id"]),
     )
 
@@ -70,12 +75,22 @@ def images_router() -> APIRouter:
             raise HTTPException(503, str(exc)) from exc
         LATENCY.labels("images_search").observe(time.perf_counter() - started)
         return ImageSearchResponse(
-            query=body.query, model=result.model, embedded=result.embedded,  # type: ignore[arg-type]
-            filters=result.filters, relaxed=result.relaxed, fallback_reason=result.fallback_reason,
+            query=body.query,
+            model=result.model,
+            embedded=result.embedded,  # type: ignore[arg-type]
+            filters=result.filters,
+            relaxed=result.relaxed,
+            fallback_reason=result.fallback_reason,
             results=[
                 ImageResult(
-                    image_id=h.image_id, site_id=h.site_id, category=h.category, caption=h.caption,
-                    score=h.score, embedded=h.embedded, url=image_url(h.image_id), tags=h.tags,  # type: ignore[arg-type]
+                    image_id=h.image_id,
+                    site_id=h.site_id,
+                    category=h.category,
+                    caption=h.caption,
+                    score=h.score,
+                    embedded=h.embedded,
+                    url=image_url(h.image_id),
+                    tags=h.tags,  # type: ignore[arg-type]
                 )
                 for h in result.hits
             ],
@@ -92,12 +107,15 @@ def images_router() -> APIRouter:
 
     @router.get("/site/{site_id}", response_model=ImageList)
     async def site_images(
-        site_id: Annotated[str, Path(max_length=64)], client: Redis,
+        site_id: Annotated[str, Path(max_length=64)],
+        client: Redis,
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> ImageList:
         if site_id.upper() not in SITE_IDS:
-            raise HTTPException(404, f"unknown site {site_id!r}; known sites: {', '.join(SITE_IDS)}")
+            raise HTTPException(
+                404, f"unknown site {site_id!r}; known sites: {', '.join(SITE_IDS)}"
+            )
         total, rows = await image_search.list_images(client, site_id.upper(), offset, limit)
         return ImageList(total=total, offset=offset, images=[_info(r) for r in rows])
 
@@ -123,35 +141,49 @@ def diagnostics_router() -> APIRouter:
         answer = await ai.diagnostics.ask(client, body.question, body.top_k)
         LATENCY.labels("diagnostics_query").observe(time.perf_counter() - started)
         return QueryResponse(
-            question=answer.question, route=answer.route, answer=answer.answer, found=answer.found,
-            sources=[SourceModel(id=s.id, kind=s.kind, title=s.title, snippet=s.snippet, score=s.score)
-                     for s in answer.sources],
-            figures=answer.figures, generator=answer.generator,
-            embedding_model=answer.embedding_model, fallback_reason=answer.fallback_reason,
-            synthetic_data=answer.synthetic_data, timestamp=datetime.now(UTC).isoformat(),
+            question=answer.question,
+            route=answer.route,
+            answer=answer.answer,
+            found=answer.found,
+            sources=[
+                SourceModel(id=s.id, kind=s.kind, title=s.title, snippet=s.snippet, score=s.score)
+                for s in answer.sources
+            ],
+            figures=answer.figures,
+            generator=answer.generator,
+            embedding_model=answer.embedding_model,
+            fallback_reason=answer.fallback_reason,
+            synthetic_data=answer.synthetic_data,
+            timestamp=datetime.now(UTC).isoformat(),
         )
 
     @router.get("/logs/errors/{code}", response_model=ErrorIps)
     async def errors_by_ip(
-        code: Annotated[int, Path(ge=100, le=599)], client: Redis,
+        code: Annotated[int, Path(ge=100, le=599)],
+        client: Redis,
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
     ) -> ErrorIps:
         if not await analytics.has_logs(client):
             return ErrorIps(status=code, total=0, ips=[])
         total, ips = await analytics.top_ips(client, code, limit)
-        return ErrorIps(status=code, total=total, ips=[IpCountModel(ip=i.ip, count=i.count) for i in ips])
+        return ErrorIps(
+            status=code, total=total, ips=[IpCountModel(ip=i.ip, count=i.count) for i in ips]
+        )
 
     @router.get("/logs/stats", response_model=LogStats)
     async def stats(
         client: Redis, bucket_seconds: Annotated[int, Query(ge=60, le=86_400)] = 3600
     ) -> LogStats:
         if not await analytics.has_logs(client):
-            return LogStats(status_distribution={}, error_rate_over_time=[], bucket_seconds=bucket_seconds)
+            return LogStats(
+                status_distribution={}, error_rate_over_time=[], bucket_seconds=bucket_seconds
+            )
         dist = await analytics.status_distribution(client)
         series = await analytics.error_rate_over_time(client, bucket_seconds)
         return LogStats(
             status_distribution={str(k): v for k, v in dist.items()},
-            error_rate_over_time=series, bucket_seconds=bucket_seconds,
+            error_rate_over_time=series,
+            bucket_seconds=bucket_seconds,
         )
 
     @router.get("/logs/summary", response_model=LogSummary)

@@ -62,4 +62,8 @@ def extract(text: str) -> dict[str, set[str]]:
         attrs.add("night")
     elif _DAY.search(text):
         attrs.add("day")
-    return {"category": categories if len(categories) == 1 else set(), "site": sites, "attrs": attrs}
+    return {
+        "category": categories if len(categories) == 1 else set(),
+        "site": sites,
+        "attrs": attrs,
+    }

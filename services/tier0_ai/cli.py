@@ -33,7 +33,9 @@ from .settings import Settings
 
 
 def _client(args: argparse.Namespace) -> aioredis.Redis:
-    return aioredis.Redis(host=args.redis_host, port=args.redis_port, decode_responses=True, protocol=2)
+    return aioredis.Redis(
+        host=args.redis_host, port=args.redis_port, decode_responses=True, protocol=2
+    )
 
 
 def _print(obj: object) -> None:
@@ -46,11 +48,23 @@ def generate(args: argparse.Namespace) -> None:
     entries = log_generator.generate(args.logs, args.seed)
     access, app = log_generator.write(out / "logs", entries)
     docs, incidents = doc_corpus.write(out, args.seed)
-    _print({"images": len(images), "log_entries": len(entries), "access_log": access, "app_log": app,
-            "documents": len(docs), "incidents": len(incidents), "out": out, "synthetic": True})
+    _print(
+        {
+            "images": len(images),
+            "log_entries": len(entries),
+            "access_log": access,
+            "app_log": app,
+            "documents": len(docs),
+            "incidents": len(incidents),
+            "out": out,
+            "synthetic": True,
+        }
+    )
 
 
-async def _load_images(client: aioredis.Redis, service: EmbeddingService, folder: Path) -> dict[str, object]:
+async def _load_images(
+    client: aioredis.Redis, service: EmbeddingService, folder: Path
+) -> dict[str, object]:
     report = image_loader.load_folder(folder)
     counts = await image_store.index_images(client, service, report.images)
     return {"images": len(report.images), "indexed": counts, "skipped": report.skipped}
@@ -65,13 +79,17 @@ async def _load_logs(client: aioredis.Redis, files: list[Path]) -> dict[str, obj
     return {"log_entries": written, "skipped_lines": skipped}
 
 
-async def _load_docs(client: aioredis.Redis, service: EmbeddingService, folder: Path) -> dict[str, object]:
+async def _load_docs(
+    client: aioredis.Redis, service: EmbeddingService, folder: Path
+) -> dict[str, object]:
     report = doc_loader.load_folder(folder)
     counts = await doc_store.index_documents(client, service, report.documents)
     return {"documents": len(report.documents), "indexed": counts, "skipped": report.skipped}
 
 
-async def index_folder(client: aioredis.Redis, service: EmbeddingService, data: Path) -> dict[str, object]:
+async def index_folder(
+    client: aioredis.Redis, service: EmbeddingService, data: Path
+) -> dict[str, object]:
     """Load a generated data folder (images/, logs/, docs/, incidents.jsonl); logs replace
     the previously indexed ones so re-running does not double the counts."""
     result: dict[str, object] = {}
@@ -108,7 +126,9 @@ async def reindex(args: argparse.Namespace, service: EmbeddingService) -> dict[s
         docs = doc_loader.load_folder(args.data / "docs")
         return {
             "dropped": indexed,
-            "images": await image_store.index_images(client, service, images.images, write_meta=False),
+            "images": await image_store.index_images(
+                client, service, images.images, write_meta=False
+            ),
             "docs": await doc_store.index_documents(client, service, docs.documents),
         }
     finally:
@@ -118,8 +138,12 @@ async def reindex(args: argparse.Namespace, service: EmbeddingService) -> dict[s
 async def status(args: argparse.Namespace) -> dict[str, object]:
     client = _client(args)
     try:
-        return {"models": await client.hgetall(keys.MODELS),
-                "indexes": sorted(i for i in await client.execute_command("FT._LIST") if i.startswith("ai:"))}
+        return {
+            "models": await client.hgetall(keys.MODELS),
+            "indexes": sorted(
+                i for i in await client.execute_command("FT._LIST") if i.startswith("ai:")
+            ),
+        }
     finally:
         await client.aclose()
 
@@ -136,8 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--images", type=int, default=60)
     g.add_argument("--logs", type=int, default=12_000)
     g.add_argument("--seed", type=int, default=273)
-    for name, text in (("index", "load a generated data folder into Redis"),
-                       ("reindex", "drop every model's vectors and re-embed with the current models")):
+    for name, text in (
+        ("index", "load a generated data folder into Redis"),
+        ("reindex", "drop every model's vectors and re-embed with the current models"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--data", type=Path, default=settings.ai_data_dir)
     li = sub.add_parser("load-images", help="index a folder of your own images (optional captions)")

@@ -87,7 +87,18 @@ async def drop_index(client: aioredis.Redis, index: str, *, delete_docs: bool) -
 def vector_field(name: str, dim: int, capacity: int = 1000) -> list[str]:
     """Arguments of an HNSW FLOAT32 cosine VECTOR field."""
     return [
-        name, "VECTOR", "HNSW", "10",
-        "TYPE", "FLOAT32", "DIM", str(dim), "DISTANCE_METRIC", "COSINE",
-        "INITIAL_CAP", str(capacity), "M", "16",
+        name,
+        "VECTOR",
+        "HNSW",
+        "10",
+        "TYPE",
+        "FLOAT32",
+        "DIM",
+        str(dim),
+        "DISTANCE_METRIC",
+        "COSINE",
+        "INITIAL_CAP",
+        str(capacity),
+        "M",
+        "16",
     ]

@@ -20,7 +20,11 @@ def _not_blank(value: str) -> str:
 
 
 class ImageSearchRequest(BaseModel):
-    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, examples=["Get turbine site that has workers without hats"])
+    query: str = Field(
+        min_length=1,
+        max_length=MAX_QUERY_CHARS,
+        examples=["Get turbine site that has workers without hats"],
+    )
     top_k: int = Field(default=5, ge=1, le=50)
     site_id: str | None = None
     category: CategoryName | None = None
@@ -49,7 +53,9 @@ class ImageResult(BaseModel):
 class ImageSearchResponse(BaseModel):
     query: str
     model: str
-    embedded: Literal["image", "caption"] = Field(description="what the vectors of this model were computed from")
+    embedded: Literal["image", "caption"] = Field(
+        description="what the vectors of this model were computed from"
+    )
     filters: dict[str, list[str]]
     relaxed: bool = Field(description="true when inferred filters matched fewer than top_k images")
     fallback_reason: str | None = None
@@ -72,7 +78,11 @@ class ImageList(BaseModel):
 
 
 class QueryRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, examples=["How many safety incidences occurred in BP operations in 2024?"])
+    question: str = Field(
+        min_length=1,
+        max_length=MAX_QUERY_CHARS,
+        examples=["How many safety incidences occurred in BP operations in 2024?"],
+    )
     top_k: int = Field(default=5, ge=1, le=20)
 
     _question = field_validator("question")(_not_blank)

@@ -30,7 +30,10 @@ def _comment_docs(cls: type) -> dict[str, str]:
     """Map field name -> the ``#:`` / ``#`` comment lines just above its annotation."""
     docs: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
-        if not (isinstance(klass, type) and issubclass(klass, BaseSettings)) or klass is BaseSettings:
+        if (
+            not (isinstance(klass, type) and issubclass(klass, BaseSettings))
+            or klass is BaseSettings
+        ):
             continue
         try:
             source = textwrap.dedent(inspect.getsource(klass))

@@ -24,7 +24,9 @@ def _check_url(value: str, what: str) -> str:
     url = value.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{what} must be an http(s) URL such as http://127.0.0.1:8000, got {value!r}")
+        raise ValueError(
+            f"{what} must be an http(s) URL such as http://127.0.0.1:8000, got {value!r}"
+        )
     return url
 
 

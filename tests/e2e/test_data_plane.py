@@ -14,7 +14,6 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -100,14 +99,17 @@ def plane(
             mqtt = Service(
                 f"ingest-mqtt-{region}",
                 "tier0_ingest.mqtt",
-                child_env(work / "home", {
-                    **base,
-                    "MQTT_HOST": mosquitto_server.host,
-                    "MQTT_PORT": str(mosquitto_server.port),
-                    "MQTT_SHARE_GROUP": f"{exchange}-{region}",
-                    "METRICS_PORT": str(mqtt_metrics),
-                    "BATCH_MAX_WAIT_MS": "20",
-                }),
+                child_env(
+                    work / "home",
+                    {
+                        **base,
+                        "MQTT_HOST": mosquitto_server.host,
+                        "MQTT_PORT": str(mosquitto_server.port),
+                        "MQTT_SHARE_GROUP": f"{exchange}-{region}",
+                        "METRICS_PORT": str(mqtt_metrics),
+                        "BATCH_MAX_WAIT_MS": "20",
+                    },
+                ),
                 work / f"ingest-mqtt-{region}.log",
             )
             services.append(mqtt.start(f"http://127.0.0.1:{mqtt_metrics}/metrics"))
@@ -123,12 +125,15 @@ def plane(
                 Service(
                     f"ingest-amqp-{region}",
                     "tier0_ingest.amqp",
-                    child_env(work / "home", {
-                        **base,
-                        "AMQP_URL": rabbitmq_server.url,
-                        "AMQP_EXCHANGE": exchange,
-                        "METRICS_PORT": str(amqp_metrics),
-                    }),
+                    child_env(
+                        work / "home",
+                        {
+                            **base,
+                            "AMQP_URL": rabbitmq_server.url,
+                            "AMQP_EXCHANGE": exchange,
+                            "METRICS_PORT": str(amqp_metrics),
+                        },
+                    ),
                     work / f"ingest-amqp-{region}.log",
                 ).start(f"http://127.0.0.1:{amqp_metrics}/metrics")
             )
@@ -137,12 +142,15 @@ def plane(
                 Service(
                     f"api-{region}",
                     "tier0_api",
-                    child_env(work / "home", {
-                        **base,
-                        "API_HOST": "127.0.0.1",
-                        "API_PORT": str(api_port),
-                        "ACTIVE_WINDOW_SECONDS": "600",
-                    }),
+                    child_env(
+                        work / "home",
+                        {
+                            **base,
+                            "API_HOST": "127.0.0.1",
+                            "API_PORT": str(api_port),
+                            "ACTIVE_WINDOW_SECONDS": "600",
+                        },
+                    ),
                     work / f"api-{region}.log",
                 ).start(f"http://127.0.0.1:{api_port}/health")
             )
@@ -151,14 +159,17 @@ def plane(
         # The AMQP workers declared their queues at start, so nothing published from
         # here on can miss them.
         record = work / "telemetry.jsonl"
-        sim_env = child_env(work / "home", {
-            "MQTT_HOST": mosquitto_server.host,
-            "MQTT_PORT": str(mosquitto_server.port),
-            "NUM_DEVICES": str(FLEET),
-            "PUBLISH_INTERVAL_SECONDS": "0",
-            "FAULT_RATE": "0.05",
-            "METRICS_PORT": "0",
-        })
+        sim_env = child_env(
+            work / "home",
+            {
+                "MQTT_HOST": mosquitto_server.host,
+                "MQTT_PORT": str(mosquitto_server.port),
+                "NUM_DEVICES": str(FLEET),
+                "PUBLISH_INTERVAL_SECONDS": "0",
+                "FAULT_RATE": "0.05",
+                "METRICS_PORT": "0",
+            },
+        )
         run_module(
             "tier0_simulators.iot",
             ["--rounds", str(ROUNDS), "--seed", str(SEED), "--record", str(record)],
@@ -168,13 +179,16 @@ def plane(
         run_module(
             "tier0_simulators.users",
             [],
-            child_env(work / "home", {
-                "AMQP_URL": rabbitmq_server.url,
-                "AMQP_EXCHANGE": exchange,
-                "USER_SIM_ROUNDS": str(USER_ROUNDS),
-                "USER_SIM_INTERVAL_SECONDS": "0",
-                "METRICS_PORT": "0",
-            }),
+            child_env(
+                work / "home",
+                {
+                    "AMQP_URL": rabbitmq_server.url,
+                    "AMQP_EXCHANGE": exchange,
+                    "USER_SIM_ROUNDS": str(USER_ROUNDS),
+                    "USER_SIM_INTERVAL_SECONDS": "0",
+                    "METRICS_PORT": "0",
+                },
+            ),
             timeout=120,
         )
         sent: dict[str, dict[str, Any]] = {}
@@ -227,7 +241,9 @@ def test_active_devices_equal_the_simulated_fleet(plane: DataPlane, index: int) 
 
 
 @pytest.mark.parametrize("index", range(len(REGIONS)), ids=REGIONS)
-def test_alerts_are_exactly_the_devices_last_sent_in_warn_or_alert(plane: DataPlane, index: int) -> None:
+def test_alerts_are_exactly_the_devices_last_sent_in_warn_or_alert(
+    plane: DataPlane, index: int
+) -> None:
     region = plane.regions[index]
     expected = {
         device_id: payload["status"]

@@ -46,7 +46,9 @@ class Service:
         def ready() -> bool:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.log_tail()}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}: {self.log_tail()}"
+                )
             return httpx.get(ready_url, timeout=2.0).status_code == 200
 
         try:
@@ -76,8 +78,14 @@ class Service:
 def run_module(module: str, args: list[str], env: dict[str, str], timeout: float) -> str:
     """Run ``python -m module args`` to completion; its output on failure."""
     done = subprocess.run(
-        [sys.executable, "-m", module, *args], env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", module, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"python -m {module} {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        raise RuntimeError(
+            f"python -m {module} {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        )
     return done.stdout

@@ -41,11 +41,17 @@ def chunk(doc: Document, max_chars: int = 700, min_chars: int = 120) -> list[Chu
     passages: list[str] = []
     for paragraph in paragraphs:
         for piece in _pieces(paragraph, max_chars):
-            if passages and len(passages[-1]) < min_chars and len(passages[-1]) + len(piece) < max_chars:
+            if (
+                passages
+                and len(passages[-1]) < min_chars
+                and len(passages[-1]) + len(piece) < max_chars
+            ):
                 passages[-1] = f"{passages[-1]} {piece}"
             else:
                 passages.append(piece)
     return [
-        Chunk(f"{doc.doc_id}#{i}", doc.doc_id, doc.title, text, doc.topic, doc.operator, doc.synthetic)
+        Chunk(
+            f"{doc.doc_id}#{i}", doc.doc_id, doc.title, text, doc.topic, doc.operator, doc.synthetic
+        )
         for i, text in enumerate(passages)
     ]

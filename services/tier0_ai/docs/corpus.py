@@ -37,106 +37,184 @@ KINDS = (
 
 # (doc_id, title, topic, operator, paragraphs)
 _DOCS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
-    ("bp-drilling-operations", "BP oil drilling operations overview (fictional)", "drilling", "BP", (
-        "The sample BP onshore oil drilling programme runs two land rigs across the TX-BRAVO and "
-        "ND-CHARLIE sites. Each well is drilled in three hole sections: surface, intermediate and "
-        "production, with casing run and cemented after each section.",
-        "Drilling crews work 12-hour shifts. The driller controls the rotary and the draw-works "
-        "from the doghouse; the derrickman handles pipe on the monkey board; roughnecks make and "
-        "break connections on the drill floor.",
-        "Well control relies on the drilling fluid column as the primary barrier and the blowout "
-        "preventer stack as the secondary barrier. The blowout preventer is function-tested every "
-        "seven days and pressure-tested every 21 days.",
-        "Mud engineers monitor mud weight, pit volumes and gas readings continuously; any pit gain "
-        "is treated as a kick until proven otherwise and the well is shut in.",
-    )),
-    ("ppe-hard-hat-requirements", "PPE and hard hat requirements at drilling sites", "ppe", "BP", (
-        "Hard hats are mandatory for everyone on the drill floor, the pipe deck, the monkey board "
-        "and within the rig's fall zone, including visitors and engineers carrying tablets.",
-        "Hard hats must meet ANSI Z89.1 Type I Class E, be replaced five years after manufacture "
-        "or immediately after an impact, and are worn with chin straps when working at height.",
-        "Other required PPE: safety glasses, flame-resistant coveralls, steel-toe boots, gloves "
-        "suited to the task, hearing protection above 85 dBA and a personal H2S monitor.",
-        "A worker seen without a hard hat in a mandatory zone is stopped and escorted out; the "
-        "observation is logged as a hard hat violation in the incident register.",
-    )),
-    ("bp-sustainability-economic", "BP economic sustainability statement (fictional)", "sustainability-economic", "BP", (
-        "Economic sustainability statement: the sample BP field programme commits to sourcing at "
-        "least 40 percent of goods and services from local suppliers in the regions where it drills.",
-        "Economic statement: capital discipline keeps every new well above a 15 percent internal "
-        "rate of return, and maintenance budgets are protected to keep assets productive for their "
-        "full design life.",
-        "Economic statement: the programme publishes its tax and royalty payments to local and "
-        "state governments every year.",
-    )),
-    ("bp-sustainability-social", "BP social sustainability statement (fictional)", "sustainability-social", "BP", (
-        "Social sustainability statement: the sample BP field programme puts the safety of workers "
-        "and neighbours first, with a goal of zero serious injuries and open reporting of every "
-        "incident.",
-        "Social statement: at least 200 apprenticeships a year are offered to people from the "
-        "communities near the field sites, with paid training in drilling and maintenance trades.",
-        "Social statement: community liaison meetings are held every quarter at each site to "
-        "discuss traffic, noise and local hiring.",
-    )),
-    ("bp-sustainability-environmental", "BP environmental sustainability statement (fictional)", "sustainability-environmental", "BP", (
-        "Environmental sustainability statement: routine flaring ends at all sample BP sites by 2027 "
-        "and methane intensity is kept below 0.2 percent of marketed gas.",
-        "Environmental statement: every drilling pad is restored with native vegetation within two "
-        "years of the last well being completed.",
-        "Environmental statement: produced water is recycled for drilling fluid where possible, with "
-        "a target of 60 percent reuse.",
-    )),
-    ("northwind-sustainability", "Northwind Energy sustainability report summary (fictional)", "sustainability-environmental", "Northwind Energy", (
-        "Northwind Energy operates wind turbines at WY-ALPHA and CO-FOXTROT and reports avoided "
-        "emissions every year.",
-        "Northwind Energy recycles decommissioned turbine blades into cement kiln fuel and targets "
-        "zero blades to landfill.",
-    )),
-    ("turbine-maintenance", "Wind turbine maintenance procedure", "maintenance", "", (
-        "Turbine maintenance starts with a lock-out tag-out of the rotor brake and yaw drive before "
-        "anyone climbs the tower.",
-        "Gearbox oil is sampled every six months; vibration above 7 mm/s on the main bearing raises "
-        "a work order for inspection.",
-        "Blades are inspected by drone each spring for leading-edge erosion and lightning damage.",
-    )),
-    ("thermal-engine-emissions", "Thermal engine emissions and smoke response", "emissions", "", (
-        "Visible black smoke from a thermal engine exhaust stack indicates incomplete combustion: "
-        "check the air filter, the injectors and the fuel quality.",
-        "Opacity readings are taken monthly; an engine that exceeds the permit's opacity limit is "
-        "derated until repaired.",
-    )),
-    ("rotor-inspection", "Electrical rotor inspection checklist", "maintenance", "", (
-        "Electrical rotors are inspected quarterly: winding insulation resistance is measured with "
-        "a megohmmeter and must stay above 100 megohms.",
-        "Slip rings and brushes are checked for wear and sparking; thermal imaging finds hot spots "
-        "on connections.",
-    )),
-    ("leak-response", "Oil and gas leak response procedure", "emergency", "", (
-        "On a suspected oil or gas leak, stop work, move upwind, raise the alarm and isolate the "
-        "source only if it is safe to do so.",
-        "Spilled fluid is contained with absorbent booms inside the bund; the spill volume is "
-        "estimated and reported to the environmental coordinator within one hour.",
-        "Hydrogen sulphide above 10 ppm on a personal monitor means immediate evacuation to the "
-        "muster point.",
-    )),
-    ("night-operations", "Night work and lighting standard", "operations", "", (
-        "Night operations require at least 50 lux of lighting on walkways and 200 lux on the drill "
-        "floor and work benches.",
-        "High-visibility clothing with reflective tape is required after dark, and lone working at "
-        "night is not permitted.",
-    )),
-    ("permit-to-work", "Permit to work and tablet-based checklists", "operations", "", (
-        "Hot work, confined space entry and electrical isolation need a signed permit to work "
-        "before the job starts.",
-        "Field engineers complete permit checklists on rugged tablets; the tablet records the "
-        "gas test readings and the signatures of the area authority.",
-    )),
-    ("incident-reporting", "Incident reporting and classification procedure", "safety", "", (
-        "Every safety incident is reported within 24 hours and classified as minor (first aid), "
-        "moderate (medical treatment or restricted work) or major (lost time, hospitalisation or "
-        "a significant release).",
-        "Major incidents trigger a root cause investigation led by a manager from another site.",
-    )),
+    (
+        "bp-drilling-operations",
+        "BP oil drilling operations overview (fictional)",
+        "drilling",
+        "BP",
+        (
+            "The sample BP onshore oil drilling programme runs two land rigs across the TX-BRAVO and "
+            "ND-CHARLIE sites. Each well is drilled in three hole sections: surface, intermediate and "
+            "production, with casing run and cemented after each section.",
+            "Drilling crews work 12-hour shifts. The driller controls the rotary and the draw-works "
+            "from the doghouse; the derrickman handles pipe on the monkey board; roughnecks make and "
+            "break connections on the drill floor.",
+            "Well control relies on the drilling fluid column as the primary barrier and the blowout "
+            "preventer stack as the secondary barrier. The blowout preventer is function-tested every "
+            "seven days and pressure-tested every 21 days.",
+            "Mud engineers monitor mud weight, pit volumes and gas readings continuously; any pit gain "
+            "is treated as a kick until proven otherwise and the well is shut in.",
+        ),
+    ),
+    (
+        "ppe-hard-hat-requirements",
+        "PPE and hard hat requirements at drilling sites",
+        "ppe",
+        "BP",
+        (
+            "Hard hats are mandatory for everyone on the drill floor, the pipe deck, the monkey board "
+            "and within the rig's fall zone, including visitors and engineers carrying tablets.",
+            "Hard hats must meet ANSI Z89.1 Type I Class E, be replaced five years after manufacture "
+            "or immediately after an impact, and are worn with chin straps when working at height.",
+            "Other required PPE: safety glasses, flame-resistant coveralls, steel-toe boots, gloves "
+            "suited to the task, hearing protection above 85 dBA and a personal H2S monitor.",
+            "A worker seen without a hard hat in a mandatory zone is stopped and escorted out; the "
+            "observation is logged as a hard hat violation in the incident register.",
+        ),
+    ),
+    (
+        "bp-sustainability-economic",
+        "BP economic sustainability statement (fictional)",
+        "sustainability-economic",
+        "BP",
+        (
+            "Economic sustainability statement: the sample BP field programme commits to sourcing at "
+            "least 40 percent of goods and services from local suppliers in the regions where it drills.",
+            "Economic statement: capital discipline keeps every new well above a 15 percent internal "
+            "rate of return, and maintenance budgets are protected to keep assets productive for their "
+            "full design life.",
+            "Economic statement: the programme publishes its tax and royalty payments to local and "
+            "state governments every year.",
+        ),
+    ),
+    (
+        "bp-sustainability-social",
+        "BP social sustainability statement (fictional)",
+        "sustainability-social",
+        "BP",
+        (
+            "Social sustainability statement: the sample BP field programme puts the safety of workers "
+            "and neighbours first, with a goal of zero serious injuries and open reporting of every "
+            "incident.",
+            "Social statement: at least 200 apprenticeships a year are offered to people from the "
+            "communities near the field sites, with paid training in drilling and maintenance trades.",
+            "Social statement: community liaison meetings are held every quarter at each site to "
+            "discuss traffic, noise and local hiring.",
+        ),
+    ),
+    (
+        "bp-sustainability-environmental",
+        "BP environmental sustainability statement (fictional)",
+        "sustainability-environmental",
+        "BP",
+        (
+            "Environmental sustainability statement: routine flaring ends at all sample BP sites by 2027 "
+            "and methane intensity is kept below 0.2 percent of marketed gas.",
+            "Environmental statement: every drilling pad is restored with native vegetation within two "
+            "years of the last well being completed.",
+            "Environmental statement: produced water is recycled for drilling fluid where possible, with "
+            "a target of 60 percent reuse.",
+        ),
+    ),
+    (
+        "northwind-sustainability",
+        "Northwind Energy sustainability report summary (fictional)",
+        "sustainability-environmental",
+        "Northwind Energy",
+        (
+            "Northwind Energy operates wind turbines at WY-ALPHA and CO-FOXTROT and reports avoided "
+            "emissions every year.",
+            "Northwind Energy recycles decommissioned turbine blades into cement kiln fuel and targets "
+            "zero blades to landfill.",
+        ),
+    ),
+    (
+        "turbine-maintenance",
+        "Wind turbine maintenance procedure",
+        "maintenance",
+        "",
+        (
+            "Turbine maintenance starts with a lock-out tag-out of the rotor brake and yaw drive before "
+            "anyone climbs the tower.",
+            "Gearbox oil is sampled every six months; vibration above 7 mm/s on the main bearing raises "
+            "a work order for inspection.",
+            "Blades are inspected by drone each spring for leading-edge erosion and lightning damage.",
+        ),
+    ),
+    (
+        "thermal-engine-emissions",
+        "Thermal engine emissions and smoke response",
+        "emissions",
+        "",
+        (
+            "Visible black smoke from a thermal engine exhaust stack indicates incomplete combustion: "
+            "check the air filter, the injectors and the fuel quality.",
+            "Opacity readings are taken monthly; an engine that exceeds the permit's opacity limit is "
+            "derated until repaired.",
+        ),
+    ),
+    (
+        "rotor-inspection",
+        "Electrical rotor inspection checklist",
+        "maintenance",
+        "",
+        (
+            "Electrical rotors are inspected quarterly: winding insulation resistance is measured with "
+            "a megohmmeter and must stay above 100 megohms.",
+            "Slip rings and brushes are checked for wear and sparking; thermal imaging finds hot spots "
+            "on connections.",
+        ),
+    ),
+    (
+        "leak-response",
+        "Oil and gas leak response procedure",
+        "emergency",
+        "",
+        (
+            "On a suspected oil or gas leak, stop work, move upwind, raise the alarm and isolate the "
+            "source only if it is safe to do so.",
+            "Spilled fluid is contained with absorbent booms inside the bund; the spill volume is "
+            "estimated and reported to the environmental coordinator within one hour.",
+            "Hydrogen sulphide above 10 ppm on a personal monitor means immediate evacuation to the "
+            "muster point.",
+        ),
+    ),
+    (
+        "night-operations",
+        "Night work and lighting standard",
+        "operations",
+        "",
+        (
+            "Night operations require at least 50 lux of lighting on walkways and 200 lux on the drill "
+            "floor and work benches.",
+            "High-visibility clothing with reflective tape is required after dark, and lone working at "
+            "night is not permitted.",
+        ),
+    ),
+    (
+        "permit-to-work",
+        "Permit to work and tablet-based checklists",
+        "operations",
+        "",
+        (
+            "Hot work, confined space entry and electrical isolation need a signed permit to work "
+            "before the job starts.",
+            "Field engineers complete permit checklists on rugged tablets; the tablet records the "
+            "gas test readings and the signatures of the area authority.",
+        ),
+    ),
+    (
+        "incident-reporting",
+        "Incident reporting and classification procedure",
+        "safety",
+        "",
+        (
+            "Every safety incident is reported within 24 hours and classified as minor (first aid), "
+            "moderate (medical treatment or restricted work) or major (lost time, hospitalisation or "
+            "a significant release).",
+            "Major incidents trigger a root cause investigation led by a manager from another site.",
+        ),
+    ),
 )
 
 
@@ -160,11 +238,17 @@ def incidents(seed: int = 273) -> list[Incident]:
                 kind, what = rng.choice(KINDS)
                 site = rng.choice(SITE_IDS)
                 notice = REAL_NAME_NOTICE if operator == "BP" else NOTICE
-                records.append(Incident(
-                    incident_id=f"INC-{year}-{len(records) + 1:04d}", operator=operator,
-                    site_id=site, date=day.isoformat(), severity=severity, kind=kind,
-                    description=f"{what} at {site} ({severity}). {notice}",
-                ))
+                records.append(
+                    Incident(
+                        incident_id=f"INC-{year}-{len(records) + 1:04d}",
+                        operator=operator,
+                        site_id=site,
+                        date=day.isoformat(),
+                        severity=severity,
+                        kind=kind,
+                        description=f"{what} at {site} ({severity}). {notice}",
+                    )
+                )
     records.sort(key=lambda r: (r.date, r.incident_id))
     return records
 
@@ -178,9 +262,7 @@ def write(out_dir: Path, seed: int = 273) -> tuple[list[Document], list[Incident
         front = f"---\ndoc_id: {d.doc_id}\ntopic: {d.topic}\noperator: {d.operator}\nsynthetic: true\n---\n"
         (docs_dir / f"{d.doc_id}.md").write_text(f"{front}# {d.title}\n\n{d.text}\n")
     records = incidents(seed)
-    (out_dir / "incidents.jsonl").write_text(
-        "".join(json.dumps(asdict(r)) + "\n" for r in records)
-    )
+    (out_dir / "incidents.jsonl").write_text("".join(json.dumps(asdict(r)) + "\n" for r in records))
     return docs, records
 
 

@@ -75,7 +75,10 @@ def load_file(path: Path) -> Document:
         raise ValueError("no extractable text")
     doc_id = meta.get("doc_id") or _ID_UNSAFE.sub("-", path.stem)[:120]
     return Document(
-        doc_id=doc_id, title=title, text=body, topic=meta.get("topic", "general"),
+        doc_id=doc_id,
+        title=title,
+        text=body,
+        topic=meta.get("topic", "general"),
         operator=meta.get("operator", ""),
         synthetic=meta.get("synthetic", "").lower() == "true" or SYNTHETIC_MARKER in body,
         source=str(path),

@@ -36,23 +36,52 @@ async def doc_models(client: aioredis.Redis) -> list[str]:
     return [n for n in names if await index_exists(client, keys.doc_index(n))]
 
 
-async def _vector(client: aioredis.Redis, model: str, vec: np.ndarray, k: int) -> list[dict[str, str]]:
+async def _vector(
+    client: aioredis.Redis, model: str, vec: np.ndarray, k: int
+) -> list[dict[str, str]]:
     reply = await client.execute_command(
-        "FT.SEARCH", keys.doc_index(model), f"*=>[KNN {k} @vec $v AS dist]",
-        "PARAMS", "2", "v", vec.astype(np.float32).tobytes(), "SORTBY", "dist", "ASC",
-        "LIMIT", "0", str(k), "RETURN", str(len(FIELDS) + 1), *FIELDS, "dist", *DIALECT,
+        "FT.SEARCH",
+        keys.doc_index(model),
+        f"*=>[KNN {k} @vec $v AS dist]",
+        "PARAMS",
+        "2",
+        "v",
+        vec.astype(np.float32).tobytes(),
+        "SORTBY",
+        "dist",
+        "ASC",
+        "LIMIT",
+        "0",
+        str(k),
+        "RETURN",
+        str(len(FIELDS) + 1),
+        *FIELDS,
+        "dist",
+        *DIALECT,
     )
     return [f for _, f in search_docs(reply)]
 
 
-async def _fulltext(client: aioredis.Redis, model: str, question: str, k: int) -> list[dict[str, str]]:
+async def _fulltext(
+    client: aioredis.Redis, model: str, question: str, k: int
+) -> list[dict[str, str]]:
     terms = text_terms(question)
     if not terms:
         return []
     query = "|".join(terms)
     reply = await client.execute_command(
-        "FT.SEARCH", keys.doc_index(model), f"@text|title:({query})", "SCORER", "BM25",
-        "LIMIT", "0", str(k), "RETURN", str(len(FIELDS)), *FIELDS, *DIALECT,
+        "FT.SEARCH",
+        keys.doc_index(model),
+        f"@text|title:({query})",
+        "SCORER",
+        "BM25",
+        "LIMIT",
+        "0",
+        str(k),
+        "RETURN",
+        str(len(FIELDS)),
+        *FIELDS,
+        *DIALECT,
     )
     return [f for _, f in search_docs(reply)]
 
@@ -75,9 +104,14 @@ async def hybrid(
     best = sorted(fused, key=lambda c: (-fused[c], c))[:top_k]
     return [
         Passage(
-            chunk_id=c, doc_id=rows[c]["doc_id"], title=rows[c]["title"], text=rows[c]["text"],
-            topic=rows[c].get("topic", ""), operator=rows[c].get("operator", ""),
-            synthetic=rows[c].get("synthetic") == "1", score=round(fused[c], 5),
+            chunk_id=c,
+            doc_id=rows[c]["doc_id"],
+            title=rows[c]["title"],
+            text=rows[c]["text"],
+            topic=rows[c].get("topic", ""),
+            operator=rows[c].get("operator", ""),
+            synthetic=rows[c].get("synthetic") == "1",
+            score=round(fused[c], 5),
             similarity=round(similarity.get(c, 0.0), 4),
         )
         for c in best

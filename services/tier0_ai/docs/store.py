@@ -23,17 +23,54 @@ from .model import Chunk, Document, Incident
 log = structlog.stdlib.get_logger("tier0_ai.docs")
 
 INCIDENT_SCHEMA = (
-    "ON", "HASH", "PREFIX", "1", keys.INCIDENT_PREFIX, "SCHEMA",
-    "operator", "TAG", "site", "TAG", "severity", "TAG", "kind", "TAG",
-    "year", "NUMERIC", "SORTABLE", "date", "TAG", "SORTABLE", "description", "TEXT",
+    "ON",
+    "HASH",
+    "PREFIX",
+    "1",
+    keys.INCIDENT_PREFIX,
+    "SCHEMA",
+    "operator",
+    "TAG",
+    "site",
+    "TAG",
+    "severity",
+    "TAG",
+    "kind",
+    "TAG",
+    "year",
+    "NUMERIC",
+    "SORTABLE",
+    "date",
+    "TAG",
+    "SORTABLE",
+    "description",
+    "TEXT",
 )
 
 
 def chunk_schema(model: str, dim: int) -> list[str]:
     return [
-        "ON", "HASH", "PREFIX", "1", keys.doc_chunk_prefix(model), "SCHEMA",
-        "title", "TEXT", "WEIGHT", "2", "text", "TEXT", "doc_id", "TAG", "topic", "TAG",
-        "operator", "TAG", "model", "TAG", *vector_field("vec", dim),
+        "ON",
+        "HASH",
+        "PREFIX",
+        "1",
+        keys.doc_chunk_prefix(model),
+        "SCHEMA",
+        "title",
+        "TEXT",
+        "WEIGHT",
+        "2",
+        "text",
+        "TEXT",
+        "doc_id",
+        "TAG",
+        "topic",
+        "TAG",
+        "operator",
+        "TAG",
+        "model",
+        "TAG",
+        *vector_field("vec", dim),
     ]
 
 
@@ -47,11 +84,20 @@ async def _write_chunks(
     await create_index(client, keys.doc_index(name), chunk_schema(name, int(vectors.shape[1])))
     pipe = client.pipeline(transaction=False)
     for c, vec in zip(chunks, vectors, strict=True):
-        pipe.hset(keys.doc_chunk_key(name, c.chunk_id), mapping={
-            "chunk_id": c.chunk_id, "doc_id": c.doc_id, "title": c.title, "text": c.text,
-            "topic": c.topic, "operator": c.operator, "synthetic": int(c.synthetic),
-            "model": name, "vec": np.asarray(vec, dtype=np.float32).tobytes(),
-        })
+        pipe.hset(
+            keys.doc_chunk_key(name, c.chunk_id),
+            mapping={
+                "chunk_id": c.chunk_id,
+                "doc_id": c.doc_id,
+                "title": c.title,
+                "text": c.text,
+                "topic": c.topic,
+                "operator": c.operator,
+                "synthetic": int(c.synthetic),
+                "model": name,
+                "vec": np.asarray(vec, dtype=np.float32).tobytes(),
+            },
+        )
     await pipe.execute()
     await client.hset(keys.MODELS, f"docs:{name}", "text")
 
@@ -67,7 +113,9 @@ async def index_documents(
                 await _write_chunks(client, model, chunks[start : start + 128])
             counts[model.model_name] = len(chunks)
         except EmbeddingUnavailable as exc:
-            log.warning("document indexing skipped a model", model=model.model_name, reason=exc.reason)
+            log.warning(
+                "document indexing skipped a model", model=model.model_name, reason=exc.reason
+            )
             counts[model.model_name] = 0
     log.info("documents indexed", documents=len(docs), chunks=len(chunks), counts=counts)
     return counts
@@ -77,11 +125,20 @@ async def store_incidents(client: aioredis.Redis, records: Sequence[Incident]) -
     await create_index(client, keys.INCIDENT_INDEX, INCIDENT_SCHEMA)
     pipe = client.pipeline(transaction=False)
     for r in records:
-        pipe.hset(keys.incident_key(r.incident_id), mapping={
-            "incident_id": r.incident_id, "operator": r.operator, "site": r.site_id,
-            "date": r.date, "year": r.year, "severity": r.severity, "kind": r.kind,
-            "description": r.description, "synthetic": int(r.synthetic),
-        })
+        pipe.hset(
+            keys.incident_key(r.incident_id),
+            mapping={
+                "incident_id": r.incident_id,
+                "operator": r.operator,
+                "site": r.site_id,
+                "date": r.date,
+                "year": r.year,
+                "severity": r.severity,
+                "kind": r.kind,
+                "description": r.description,
+                "synthetic": int(r.synthetic),
+            },
+        )
     await pipe.execute()
     return len(records)
 

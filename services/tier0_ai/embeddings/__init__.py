@@ -9,4 +9,10 @@ when Cohere fails.
 from .base import EmbedderBackend, EmbeddingUnavailable, InputType
 from .service import EmbeddingService, QueryVector
 
-__all__ = ["EmbedderBackend", "EmbeddingService", "EmbeddingUnavailable", "InputType", "QueryVector"]
+__all__ = [
+    "EmbedderBackend",
+    "EmbeddingService",
+    "EmbeddingUnavailable",
+    "InputType",
+    "QueryVector",
+]

@@ -108,7 +108,9 @@ class CachedEmbedder:
 
     def embed_texts(self, texts: Sequence[str], input_type: InputType) -> np.ndarray:
         keys = [content_digest(input_type, t.encode()) for t in texts]
-        return self._cached(keys, list(texts), lambda batch: self.backend.embed_texts(batch, input_type))
+        return self._cached(
+            keys, list(texts), lambda batch: self.backend.embed_texts(batch, input_type)
+        )
 
     def embed_images(self, images: Sequence[tuple[bytes, str]]) -> np.ndarray:
         keys = [content_digest("image", data) for data, _ in images]

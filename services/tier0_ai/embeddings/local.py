@@ -32,7 +32,9 @@ TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f41157
 def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise EmbeddingUnavailable("local", f"package {name} is not installed (see requirements.txt)")
+        raise EmbeddingUnavailable(
+            "local", f"package {name} is not installed (see requirements.txt)"
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 

@@ -22,7 +22,9 @@ from .local import LocalMiniLM
 log = structlog.stdlib.get_logger("tier0_ai.embeddings")
 
 FALLBACKS = Counter(
-    "tier0_ai_embedding_fallbacks_total", "Queries embedded locally because Cohere failed", ["reason"]
+    "tier0_ai_embedding_fallbacks_total",
+    "Queries embedded locally because Cohere failed",
+    ["reason"],
 )
 
 
@@ -50,10 +52,14 @@ class EmbeddingService:
                 settings.cohere_max_retries,
             )
             backend = CohereEmbedder(
-                client, settings.cohere_embed_model, settings.cohere_timeout_s,
+                client,
+                settings.cohere_embed_model,
+                settings.cohere_timeout_s,
                 settings.cohere_max_retries,
             )
-            self.cohere = CachedEmbedder(backend, settings.embed_cache_size, settings.embed_batch_size)
+            self.cohere = CachedEmbedder(
+                backend, settings.embed_cache_size, settings.embed_batch_size
+            )
 
     def models(self) -> list[CachedEmbedder]:
         """Every model an index is built for, preferred first."""
@@ -80,7 +86,8 @@ class EmbeddingService:
                 FALLBACKS.labels(exc.reason.split(":")[0][:40]).inc()
                 log.warning(
                     "cohere embedding failed; falling back to the local model",
-                    reason=reason, fallback_model=self.local.model_name,
+                    reason=reason,
+                    fallback_model=self.local.model_name,
                 )
                 continue
             return QueryVector(model.model_name, vector, reason)

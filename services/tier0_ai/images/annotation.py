@@ -60,11 +60,21 @@ def caption(a: ImageAnnotation) -> str:
     when = "by day" if a.time_of_day == "day" else "at night"
     parts = [f"{CATEGORIES[a.category].capitalize()} site {where} {when}."]
     if a.workers_with_hardhat:
-        parts.append(_workers(a.workers_with_hardhat, "wearing a yellow hard hat", "wearing yellow hard hats") + ".")
+        parts.append(
+            _workers(
+                a.workers_with_hardhat, "wearing a yellow hard hat", "wearing yellow hard hats"
+            )
+            + "."
+        )
     if a.workers_without_hardhat:
-        parts.append(_workers(
-            a.workers_without_hardhat, "without a hard hat (bare head)", "without hard hats (bare heads)"
-        ) + ".")
+        parts.append(
+            _workers(
+                a.workers_without_hardhat,
+                "without a hard hat (bare head)",
+                "without hard hats (bare heads)",
+            )
+            + "."
+        )
     if a.engineer_with_tablet:
         parts.append("An engineer in a white hard hat holding a tablet.")
     if not (a.workers_with_hardhat or a.workers_without_hardhat or a.engineer_with_tablet):

@@ -57,7 +57,12 @@ def generate(out_dir: Path, count: int = 60, seed: int = 273) -> list[ImageAnnot
         (out_dir / f"{a.image_id}.png").write_bytes(png_bytes(a))
         record = {**a.model_dump(), "caption": caption(a)}
         (out_dir / f"{a.image_id}.json").write_text(json.dumps(record, indent=2, sort_keys=True))
-    manifest = {"synthetic": True, "generator": "tier0_ai.images.corpus", "seed": seed,
-                "count": len(items), "images": [a.image_id for a in items]}
+    manifest = {
+        "synthetic": True,
+        "generator": "tier0_ai.images.corpus",
+        "seed": seed,
+        "count": len(items),
+        "images": [a.image_id for a in items],
+    }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2))
     return items

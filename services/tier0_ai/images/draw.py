@@ -19,7 +19,9 @@ WIDTH, HEIGHT = 320, 240
 GROUND_Y = 170
 
 
-def _equipment(d: ImageDraw.ImageDraw, category: str, metal: tuple[int, int, int]) -> tuple[int, int]:
+def _equipment(
+    d: ImageDraw.ImageDraw, category: str, metal: tuple[int, int, int]
+) -> tuple[int, int]:
     """Draw the category's equipment; returns the point smoke rises from."""
     if category == "turbine":
         d.polygon([(196, GROUND_Y), (204, 60), (210, 60), (218, GROUND_Y)], fill=metal)
@@ -55,11 +57,21 @@ def _figure(d: ImageDraw.ImageDraw, x: int, hardhat: bool, engineer: bool) -> No
     d.ellipse([x - 6, GROUND_Y - 62, x + 6, GROUND_Y - 50], fill=(224, 172, 105))
     if hardhat:
         colour = (255, 255, 255) if engineer else (255, 215, 0)
-        d.pieslice([x - 8, GROUND_Y - 66, x + 8, GROUND_Y - 52], 180, 360, fill=colour, outline=(30, 30, 30))
+        d.pieslice(
+            [x - 8, GROUND_Y - 66, x + 8, GROUND_Y - 52],
+            180,
+            360,
+            fill=colour,
+            outline=(30, 30, 30),
+        )
         d.line([(x - 9, GROUND_Y - 59), (x + 9, GROUND_Y - 59)], fill=colour, width=2)
     if engineer:
         d.line([(x + 7, GROUND_Y - 40), (x + 16, GROUND_Y - 36)], fill=body, width=3)
-        d.rectangle([x + 13, GROUND_Y - 46, x + 25, GROUND_Y - 30], fill=(20, 20, 30), outline=(120, 200, 255))
+        d.rectangle(
+            [x + 13, GROUND_Y - 46, x + 25, GROUND_Y - 30],
+            fill=(20, 20, 30),
+            outline=(120, 200, 255),
+        )
 
 
 def render(a: ImageAnnotation) -> Image.Image:

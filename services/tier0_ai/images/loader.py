@@ -52,8 +52,15 @@ class LoadReport:
 
 def from_annotation(a: ImageAnnotation, data: bytes | None = None, source: str = "") -> LoadedImage:
     return LoadedImage(
-        image_id=a.image_id, caption=caption(a), site_id=a.site_id, category=a.category,
-        tags=a.tags(), synthetic=a.synthetic, data=data, annotation=a.model_dump(), source=source,
+        image_id=a.image_id,
+        caption=caption(a),
+        site_id=a.site_id,
+        category=a.category,
+        tags=a.tags(),
+        synthetic=a.synthetic,
+        data=data,
+        annotation=a.model_dump(),
+        source=source,
     )
 
 
@@ -104,8 +111,14 @@ def _from_sidecars(path: Path, data: bytes, mime: str, captions: dict[str, str])
         category = UNSPECIFIED
     image_id = _ID_UNSAFE.sub("-", path.stem)[:120] or "image"
     return LoadedImage(
-        image_id=f"user-{image_id}", caption=text_caption, site_id=site, category=category,
-        tags=named["attrs"], synthetic=bool(meta.get("synthetic", False)), data=data, mime=mime,
+        image_id=f"user-{image_id}",
+        caption=text_caption,
+        site_id=site,
+        category=category,
+        tags=named["attrs"],
+        synthetic=bool(meta.get("synthetic", False)),
+        data=data,
+        mime=mime,
         source=str(path),
     )
 

@@ -47,9 +47,7 @@ class NoImageIndex(LookupError):
     pass
 
 
-NO_INDEX = (
-    "no image index yet: run `python -m tier0_ai index --data data/ai` (or load-images)"
-)
+NO_INDEX = "no image index yet: run `python -m tier0_ai index --data data/ai` (or load-images)"
 
 
 async def indexed_models(client: aioredis.Redis) -> dict[str, str]:
@@ -87,25 +85,51 @@ async def _knn(
 ) -> list[ImageHit]:
     pre = "(" + " ".join(clauses) + ")" if clauses else "*"
     reply = await client.execute_command(
-        "FT.SEARCH", keys.image_index(model), f"{pre}=>[KNN {k} @vec $v AS dist]",
-        "PARAMS", "2", "v", np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
-        "SORTBY", "dist", "ASC", "LIMIT", "0", str(k),
-        "RETURN", "7", "image_id", "site", "category", "caption", "embedded", "tags", "dist",
+        "FT.SEARCH",
+        keys.image_index(model),
+        f"{pre}=>[KNN {k} @vec $v AS dist]",
+        "PARAMS",
+        "2",
+        "v",
+        np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
+        "SORTBY",
+        "dist",
+        "ASC",
+        "LIMIT",
+        "0",
+        str(k),
+        "RETURN",
+        "7",
+        "image_id",
+        "site",
+        "category",
+        "caption",
+        "embedded",
+        "tags",
+        "dist",
         *DIALECT,
     )
     return [
         ImageHit(
-            image_id=f["image_id"], site_id=f["site"], category=f["category"],
-            caption=f["caption"], score=round(1.0 - float(f["dist"]), 4),
-            embedded=f.get("embedded", "caption"), tags=[t for t in f.get("tags", "").split(",") if t],
+            image_id=f["image_id"],
+            site_id=f["site"],
+            category=f["category"],
+            caption=f["caption"],
+            score=round(1.0 - float(f["dist"]), 4),
+            embedded=f.get("embedded", "caption"),
+            tags=[t for t in f.get("tags", "").split(",") if t],
         )
         for _, f in search_docs(reply)
     ]
 
 
 async def search(
-    client: aioredis.Redis, service: EmbeddingService, query: str, top_k: int,
-    site: str | None = None, category: str | None = None,
+    client: aioredis.Redis,
+    service: EmbeddingService,
+    query: str,
+    top_k: int,
+    site: str | None = None,
+    category: str | None = None,
 ) -> ImageSearchResult:
     if len(service.models()) == 1:
         # One model (offline): the embedding needs nothing from Redis, so it runs in its
@@ -146,8 +170,11 @@ async def search(
         more = await _knn(client, qv.model, qv.vector, _clauses(looser), top_k)
         hits += [h for h in more if h.image_id not in seen][: top_k - len(hits)]
     return ImageSearchResult(
-        model=qv.model, embedded=models.get(qv.model, "caption"), hits=hits,
-        filters={k: v for k, v in filters.items() if v}, relaxed=relaxed,
+        model=qv.model,
+        embedded=models.get(qv.model, "caption"),
+        hits=hits,
+        filters={k: v for k, v in filters.items() if v},
+        relaxed=relaxed,
         fallback_reason=qv.fallback_reason,
     )
 
@@ -159,9 +186,24 @@ async def list_images(
         return 0, []
     query = tag_clause("site", [site]) if site else "*"
     reply = await client.execute_command(
-        "FT.SEARCH", keys.IMAGE_META_INDEX, query, "SORTBY", "image_id", "ASC",
-        "LIMIT", str(offset), str(limit),
-        "RETURN", "6", "image_id", "site", "category", "caption", "synthetic", "tags", *DIALECT,
+        "FT.SEARCH",
+        keys.IMAGE_META_INDEX,
+        query,
+        "SORTBY",
+        "image_id",
+        "ASC",
+        "LIMIT",
+        str(offset),
+        str(limit),
+        "RETURN",
+        "6",
+        "image_id",
+        "site",
+        "category",
+        "caption",
+        "synthetic",
+        "tags",
+        *DIALECT,
     )
     return search_total(reply), [f for _, f in search_docs(reply)]
 

@@ -24,16 +24,44 @@ from .loader import LoadedImage
 log = structlog.stdlib.get_logger("tier0_ai.images")
 
 META_SCHEMA = (
-    "ON", "HASH", "PREFIX", "1", keys.IMAGE_META_PREFIX, "SCHEMA",
-    "image_id", "TAG", "SORTABLE", "site", "TAG", "category", "TAG", "tags", "TAG",
-    "caption", "TEXT",
+    "ON",
+    "HASH",
+    "PREFIX",
+    "1",
+    keys.IMAGE_META_PREFIX,
+    "SCHEMA",
+    "image_id",
+    "TAG",
+    "SORTABLE",
+    "site",
+    "TAG",
+    "category",
+    "TAG",
+    "tags",
+    "TAG",
+    "caption",
+    "TEXT",
 )
 
 
 def vector_schema(model: str, dim: int, capacity: int) -> list[str]:
     return [
-        "ON", "HASH", "PREFIX", "1", keys.image_vector_prefix(model), "SCHEMA",
-        "site", "TAG", "category", "TAG", "tags", "TAG", "model", "TAG", "caption", "TEXT",
+        "ON",
+        "HASH",
+        "PREFIX",
+        "1",
+        keys.image_vector_prefix(model),
+        "SCHEMA",
+        "site",
+        "TAG",
+        "category",
+        "TAG",
+        "tags",
+        "TAG",
+        "model",
+        "TAG",
+        "caption",
+        "TEXT",
         *vector_field("vec", dim, capacity),
     ]
 
@@ -43,9 +71,14 @@ async def _write_meta(client: aioredis.Redis, images: Sequence[LoadedImage]) -> 
     pipe = client.pipeline(transaction=False)
     for img in images:
         mapping: dict[str, str] = {
-            "image_id": img.image_id, "site": img.site_id, "category": img.category,
-            "caption": img.caption, "tags": ",".join(sorted(img.tags)),
-            "synthetic": "1" if img.synthetic else "0", "mime": img.mime, "source": img.source,
+            "image_id": img.image_id,
+            "site": img.site_id,
+            "category": img.category,
+            "caption": img.caption,
+            "tags": ",".join(sorted(img.tags)),
+            "synthetic": "1" if img.synthetic else "0",
+            "mime": img.mime,
+            "source": img.source,
             "annotation": json.dumps(img.annotation) if img.annotation else "",
         }
         if img.data is not None:
@@ -57,27 +90,39 @@ async def _write_meta(client: aioredis.Redis, images: Sequence[LoadedImage]) -> 
 
 def _embed(model: CachedEmbedder, images: Sequence[LoadedImage]) -> tuple[np.ndarray, list[str]]:
     if model.supports_images and all(img.data for img in images):
-        return model.embed_images([(img.data or b"", img.mime) for img in images]), ["image"] * len(images)
+        return model.embed_images([(img.data or b"", img.mime) for img in images]), ["image"] * len(
+            images
+        )
     vectors = model.embed_texts([img.caption for img in images], "search_document")
     return vectors, ["caption"] * len(images)
 
 
 async def _write_vectors(
-    client: aioredis.Redis, model: CachedEmbedder, images: Sequence[LoadedImage],
-    vectors: np.ndarray, embedded: list[str],
+    client: aioredis.Redis,
+    model: CachedEmbedder,
+    images: Sequence[LoadedImage],
+    vectors: np.ndarray,
+    embedded: list[str],
 ) -> None:
     name = model.model_name
     await create_index(
-        client, keys.image_index(name), vector_schema(name, int(vectors.shape[1]), max(1000, len(images)))
+        client,
+        keys.image_index(name),
+        vector_schema(name, int(vectors.shape[1]), max(1000, len(images))),
     )
     pipe = client.pipeline(transaction=False)
     for img, vec, what in zip(images, vectors, embedded, strict=True):
         pipe.hset(
             keys.image_vector_key(name, img.image_id),
             mapping={
-                "image_id": img.image_id, "site": img.site_id, "category": img.category,
-                "caption": img.caption, "tags": ",".join(sorted(img.tags)), "model": name,
-                "embedded": what, "vec": np.asarray(vec, dtype=np.float32).tobytes(),
+                "image_id": img.image_id,
+                "site": img.site_id,
+                "category": img.category,
+                "caption": img.caption,
+                "tags": ",".join(sorted(img.tags)),
+                "model": name,
+                "embedded": what,
+                "vec": np.asarray(vec, dtype=np.float32).tobytes(),
             },
         )
     await pipe.execute()
@@ -89,8 +134,12 @@ def what_summary(embedded: list[str]) -> str:
 
 
 async def index_images(
-    client: aioredis.Redis, service: EmbeddingService, images: Sequence[LoadedImage],
-    *, batch: int = 256, write_meta: bool = True,
+    client: aioredis.Redis,
+    service: EmbeddingService,
+    images: Sequence[LoadedImage],
+    *,
+    batch: int = 256,
+    write_meta: bool = True,
 ) -> dict[str, int]:
     """Store and embed ``images`` with every available model; returns count per model."""
     if write_meta:

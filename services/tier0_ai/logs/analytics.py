@@ -27,7 +27,9 @@ async def has_logs(client: aioredis.Redis) -> bool:
 
 
 async def _count(client: aioredis.Redis, query: str) -> int:
-    reply = await client.execute_command("FT.SEARCH", keys.LOG_INDEX, query, "LIMIT", "0", "0", *DIALECT)
+    reply = await client.execute_command(
+        "FT.SEARCH", keys.LOG_INDEX, query, "LIMIT", "0", "0", *DIALECT
+    )
     return search_total(reply)
 
 
@@ -40,43 +42,131 @@ async def top_ips(client: aioredis.Redis, status: int, limit: int) -> tuple[int,
     query = f"{ACCESS} @status:[{status} {status}]"
     total = await _count(client, query)
     reply = await client.execute_command(
-        "FT.AGGREGATE", keys.LOG_INDEX, query, "GROUPBY", "1", "@ip",
-        "REDUCE", "COUNT", "0", "AS", "count",
-        "SORTBY", "4", "@count", "DESC", "@ip", "ASC", "LIMIT", "0", str(limit), *DIALECT,
+        "FT.AGGREGATE",
+        keys.LOG_INDEX,
+        query,
+        "GROUPBY",
+        "1",
+        "@ip",
+        "REDUCE",
+        "COUNT",
+        "0",
+        "AS",
+        "count",
+        "SORTBY",
+        "4",
+        "@count",
+        "DESC",
+        "@ip",
+        "ASC",
+        "LIMIT",
+        "0",
+        str(limit),
+        *DIALECT,
     )
     return total, [IpCount(r["ip"], int(r["count"])) for r in aggregate_rows(reply)]
 
 
 async def status_distribution(client: aioredis.Redis) -> dict[int, int]:
     reply = await client.execute_command(
-        "FT.AGGREGATE", keys.LOG_INDEX, ACCESS, "GROUPBY", "1", "@status",
-        "REDUCE", "COUNT", "0", "AS", "count", "SORTBY", "2", "@status", "ASC",
-        "LIMIT", "0", "1000", *DIALECT,
+        "FT.AGGREGATE",
+        keys.LOG_INDEX,
+        ACCESS,
+        "GROUPBY",
+        "1",
+        "@status",
+        "REDUCE",
+        "COUNT",
+        "0",
+        "AS",
+        "count",
+        "SORTBY",
+        "2",
+        "@status",
+        "ASC",
+        "LIMIT",
+        "0",
+        "1000",
+        *DIALECT,
     )
     return {int(r["status"]): int(r["count"]) for r in aggregate_rows(reply)}
 
 
 async def error_rate_over_time(client: aioredis.Redis, bucket_s: int) -> list[dict[str, float]]:
     reply = await client.execute_command(
-        "FT.AGGREGATE", keys.LOG_INDEX, ACCESS, "LOAD", "2", "@ts", "@is_error",
-        "APPLY", f"floor(@ts / {bucket_s}) * {bucket_s}", "AS", "bucket",
-        "GROUPBY", "1", "@bucket", "REDUCE", "COUNT", "0", "AS", "total",
-        "REDUCE", "SUM", "1", "@is_error", "AS", "errors",
-        "SORTBY", "2", "@bucket", "ASC", "LIMIT", "0", "10000", *DIALECT,
+        "FT.AGGREGATE",
+        keys.LOG_INDEX,
+        ACCESS,
+        "LOAD",
+        "2",
+        "@ts",
+        "@is_error",
+        "APPLY",
+        f"floor(@ts / {bucket_s}) * {bucket_s}",
+        "AS",
+        "bucket",
+        "GROUPBY",
+        "1",
+        "@bucket",
+        "REDUCE",
+        "COUNT",
+        "0",
+        "AS",
+        "total",
+        "REDUCE",
+        "SUM",
+        "1",
+        "@is_error",
+        "AS",
+        "errors",
+        "SORTBY",
+        "2",
+        "@bucket",
+        "ASC",
+        "LIMIT",
+        "0",
+        "10000",
+        *DIALECT,
     )
     out = []
     for r in aggregate_rows(reply):
         total, errors = int(r["total"]), int(float(r["errors"]))
-        out.append({"bucket_start": float(r["bucket"]), "total": total, "errors": errors,
-                    "error_rate": round(errors / total, 4) if total else 0.0})
+        out.append(
+            {
+                "bucket_start": float(r["bucket"]),
+                "total": total,
+                "errors": errors,
+                "error_rate": round(errors / total, 4) if total else 0.0,
+            }
+        )
     return out
 
 
 async def latency(client: aioredis.Redis) -> dict[str, float]:
     reply = await client.execute_command(
-        "FT.AGGREGATE", keys.LOG_INDEX, ACCESS, "GROUPBY", "0",
-        "REDUCE", "AVG", "1", "@latency_ms", "AS", "avg", "REDUCE", "MAX", "1", "@latency_ms", "AS", "max",
-        "REDUCE", "COUNT", "0", "AS", "count", *DIALECT,
+        "FT.AGGREGATE",
+        keys.LOG_INDEX,
+        ACCESS,
+        "GROUPBY",
+        "0",
+        "REDUCE",
+        "AVG",
+        "1",
+        "@latency_ms",
+        "AS",
+        "avg",
+        "REDUCE",
+        "MAX",
+        "1",
+        "@latency_ms",
+        "AS",
+        "max",
+        "REDUCE",
+        "COUNT",
+        "0",
+        "AS",
+        "count",
+        *DIALECT,
     )
     rows = aggregate_rows(reply)
     if not rows or not int(rows[0].get("count", 0)):
@@ -86,8 +176,21 @@ async def latency(client: aioredis.Redis) -> dict[str, float]:
 
 async def app_levels(client: aioredis.Redis) -> dict[str, int]:
     reply = await client.execute_command(
-        "FT.AGGREGATE", keys.LOG_INDEX, tag_clause("kind", ["app"]), "GROUPBY", "1", "@level",
-        "REDUCE", "COUNT", "0", "AS", "count", "LIMIT", "0", "100", *DIALECT,
+        "FT.AGGREGATE",
+        keys.LOG_INDEX,
+        tag_clause("kind", ["app"]),
+        "GROUPBY",
+        "1",
+        "@level",
+        "REDUCE",
+        "COUNT",
+        "0",
+        "AS",
+        "count",
+        "LIMIT",
+        "0",
+        "100",
+        *DIALECT,
     )
     return {r["level"]: int(r["count"]) for r in aggregate_rows(reply)}
 
@@ -95,9 +198,26 @@ async def app_levels(client: aioredis.Redis) -> dict[str, int]:
 async def noisy_ips(client: aioredis.Redis, limit: int) -> list[dict[str, object]]:
     """IPs with the most 4xx/5xx responses, with their dominant status."""
     reply = await client.execute_command(
-        "FT.AGGREGATE", keys.LOG_INDEX, f"{ACCESS} @status:[400 599]",
-        "GROUPBY", "2", "@ip", "@status", "REDUCE", "COUNT", "0", "AS", "count",
-        "SORTBY", "2", "@count", "DESC", "LIMIT", "0", str(limit * 5), *DIALECT,
+        "FT.AGGREGATE",
+        keys.LOG_INDEX,
+        f"{ACCESS} @status:[400 599]",
+        "GROUPBY",
+        "2",
+        "@ip",
+        "@status",
+        "REDUCE",
+        "COUNT",
+        "0",
+        "AS",
+        "count",
+        "SORTBY",
+        "2",
+        "@count",
+        "DESC",
+        "LIMIT",
+        "0",
+        str(limit * 5),
+        *DIALECT,
     )
     out: dict[str, dict[str, object]] = {}
     for r in aggregate_rows(reply):

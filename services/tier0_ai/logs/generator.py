@@ -22,8 +22,14 @@ from .entry import LogEntry
 START = datetime(2025, 11, 16, tzinfo=UTC).timestamp()
 DAY = 86_400.0
 PATHS = (
-    "/api/telemetry", "/api/telemetry", "/api/telemetry", "/api/devices/active",
-    "/api/status", "/health", "/api/images/search", "/api/diagnostics/logs/stats",
+    "/api/telemetry",
+    "/api/telemetry",
+    "/api/telemetry",
+    "/api/devices/active",
+    "/api/status",
+    "/health",
+    "/api/images/search",
+    "/api/diagnostics/logs/stats",
 )
 AGENTS = ("tier0-device/2.3.1", "tier0-gateway/1.8.0", "curl/8.5.0", "Mozilla/5.0 (dashboard)")
 #: (ip, status, burst count, user agent, path) of the noisy clients.
@@ -58,10 +64,19 @@ def generate(total: int = 12_000, seed: int = 273) -> list[LogEntry]:
     for ip, status, count, agent, path in NOISY:
         burst_start = START + rng.uniform(0, DAY - 3_600)
         for _ in range(count):
-            entries.append(LogEntry(
-                "access", burst_start + rng.uniform(0, 1_800), ip, "POST" if "telemetry" in path else "GET",
-                path, status, round(rng.uniform(2, 30), 2), rng.randint(80, 400), agent,
-            ))
+            entries.append(
+                LogEntry(
+                    "access",
+                    burst_start + rng.uniform(0, 1_800),
+                    ip,
+                    "POST" if "telemetry" in path else "GET",
+                    path,
+                    status,
+                    round(rng.uniform(2, 30), 2),
+                    rng.randint(80, 400),
+                    agent,
+                )
+            )
     outage = START + DAY * 0.6
     while len(entries) < total - n_app:
         ts = START + rng.uniform(0, DAY)
@@ -74,16 +89,30 @@ def generate(total: int = 12_000, seed: int = 273) -> list[LogEntry]:
         else:
             status = 201 if path == "/api/telemetry" else rng.choice((200, 200, 200, 304))
         latency = rng.lognormvariate(3.0, 0.6) * (8 if status >= 500 else 1)
-        entries.append(LogEntry(
-            "access", ts, _device_ip(rng), "POST" if path == "/api/telemetry" else "GET", path,
-            status, round(latency, 2), rng.randint(120, 4_000), rng.choice(AGENTS),
-        ))
+        entries.append(
+            LogEntry(
+                "access",
+                ts,
+                _device_ip(rng),
+                "POST" if path == "/api/telemetry" else "GET",
+                path,
+                status,
+                round(latency, 2),
+                rng.randint(120, 4_000),
+                rng.choice(AGENTS),
+            )
+        )
     for _ in range(n_app):
         level, service, message = rng.choices(APP_EVENTS, weights=(60, 25, 6, 4, 3, 2, 0.5))[0]
-        entries.append(LogEntry(
-            "app", START + rng.uniform(0, DAY), level=level, service=service,
-            message=f"{message} site={rng.choice(SITE_IDS)}",
-        ))
+        entries.append(
+            LogEntry(
+                "app",
+                START + rng.uniform(0, DAY),
+                level=level,
+                service=service,
+                message=f"{message} site={rng.choice(SITE_IDS)}",
+            )
+        )
     entries.sort(key=lambda e: e.ts)
     return entries
 

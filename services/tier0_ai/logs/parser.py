@@ -35,9 +35,15 @@ def parse_combined(line: str) -> LogEntry:
         raise ValueError("not in combined log format")
     ts = datetime.strptime(m["time"], "%d/%b/%Y:%H:%M:%S %z").timestamp()
     return LogEntry(
-        "access", ts, m["ip"], m["method"], m["path"], int(m["status"]),
+        "access",
+        ts,
+        m["ip"],
+        m["method"],
+        m["path"],
+        int(m["status"]),
         round(float(m["rt"]) * 1000, 2) if m["rt"] else 0.0,
-        int(m["bytes"]) if m["bytes"] != "-" else 0, m["agent"] or "",
+        int(m["bytes"]) if m["bytes"] != "-" else 0,
+        m["agent"] or "",
     )
 
 
@@ -56,14 +62,22 @@ def parse_json_line(line: str) -> LogEntry:
     ts = _timestamp(record.get("ts") or record.get("timestamp") or record.get("time"))
     if "status" in record:
         return LogEntry(
-            "access", ts, str(record.get("ip", "")), str(record.get("method", "")),
-            str(record.get("path", "")), int(record["status"]),
-            float(record.get("latency_ms", 0.0)), int(record.get("bytes", 0)),
+            "access",
+            ts,
+            str(record.get("ip", "")),
+            str(record.get("method", "")),
+            str(record.get("path", "")),
+            int(record["status"]),
+            float(record.get("latency_ms", 0.0)),
+            int(record.get("bytes", 0)),
             str(record.get("user_agent", "")),
         )
     level = str(record.get("level", "INFO")).upper()
     return LogEntry(
-        "app", ts, level=level, service=str(record.get("service", "")),
+        "app",
+        ts,
+        level=level,
+        service=str(record.get("service", "")),
         message=str(record.get("message") or record.get("event") or "")[:2000],
     )
 

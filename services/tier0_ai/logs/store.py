@@ -11,10 +11,36 @@ from ..redis_search import create_index, drop_index
 from .entry import LogEntry
 
 SCHEMA = (
-    "ON", "HASH", "PREFIX", "1", keys.LOG_PREFIX, "SCHEMA",
-    "kind", "TAG", "ts", "NUMERIC", "SORTABLE", "ip", "TAG", "method", "TAG", "path", "TAG",
-    "status", "NUMERIC", "SORTABLE", "latency_ms", "NUMERIC", "is_error", "NUMERIC",
-    "level", "TAG", "service", "TAG", "message", "TEXT",
+    "ON",
+    "HASH",
+    "PREFIX",
+    "1",
+    keys.LOG_PREFIX,
+    "SCHEMA",
+    "kind",
+    "TAG",
+    "ts",
+    "NUMERIC",
+    "SORTABLE",
+    "ip",
+    "TAG",
+    "method",
+    "TAG",
+    "path",
+    "TAG",
+    "status",
+    "NUMERIC",
+    "SORTABLE",
+    "latency_ms",
+    "NUMERIC",
+    "is_error",
+    "NUMERIC",
+    "level",
+    "TAG",
+    "service",
+    "TAG",
+    "message",
+    "TEXT",
 )
 COUNTER = "ai:log:next"
 
@@ -33,12 +59,23 @@ async def store(client: aioredis.Redis, entries: Sequence[LogEntry], batch: int 
     for start in range(0, len(entries), batch):
         pipe = client.pipeline(transaction=False)
         for offset, e in enumerate(entries[start : start + batch]):
-            pipe.hset(keys.log_key(first + start + offset), mapping={
-                "kind": e.kind, "ts": f"{e.ts:.3f}", "ip": e.ip, "method": e.method,
-                "path": e.path, "status": e.status, "latency_ms": e.latency_ms,
-                "is_error": int(e.is_error), "level": e.level, "service": e.service,
-                "message": e.message, "user_agent": e.user_agent,
-            })
+            pipe.hset(
+                keys.log_key(first + start + offset),
+                mapping={
+                    "kind": e.kind,
+                    "ts": f"{e.ts:.3f}",
+                    "ip": e.ip,
+                    "method": e.method,
+                    "path": e.path,
+                    "status": e.status,
+                    "latency_ms": e.latency_ms,
+                    "is_error": int(e.is_error),
+                    "level": e.level,
+                    "service": e.service,
+                    "message": e.message,
+                    "user_agent": e.user_agent,
+                },
+            )
         await pipe.execute()
     return len(entries)
 

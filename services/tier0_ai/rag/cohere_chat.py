@@ -38,8 +38,10 @@ class CohereChat:
         assert settings.cohere_api_key is not None
         self._settings = settings
         self._client = client or make_client(
-            settings.cohere_api_key.get_secret_value(), settings.cohere_base_url,
-            settings.cohere_timeout_s, settings.cohere_max_retries,
+            settings.cohere_api_key.get_secret_value(),
+            settings.cohere_base_url,
+            settings.cohere_timeout_s,
+            settings.cohere_max_retries,
         )
         self.model = settings.cohere_chat_model
 
@@ -52,22 +54,32 @@ class CohereChat:
         try:
             reply = self._client.chat(
                 model=self.model,
-                messages=[{"role": "system", "content": PREAMBLE}, {"role": "user", "content": question}],
+                messages=[
+                    {"role": "system", "content": PREAMBLE},
+                    {"role": "user", "content": question},
+                ],
                 documents=documents,
                 temperature=0.0,
             )
         except Exception as exc:
             raise ChatUnavailable(
-                "cohere", describe_failure(exc, self._settings.cohere_timeout_s, self._settings.cohere_max_retries)
+                "cohere",
+                describe_failure(
+                    exc, self._settings.cohere_timeout_s, self._settings.cohere_max_retries
+                ),
             ) from exc
         content = reply.message.content or []
         text = "".join(getattr(item, "text", "") or "" for item in content).strip()
         if not text:
             raise ChatUnavailable("cohere", "empty answer")
-        allowed = numbers(question) | {n for s in sources for n in numbers(f"{s.title} {s.snippet}")}
+        allowed = numbers(question) | {
+            n for s in sources for n in numbers(f"{s.title} {s.snippet}")
+        }
         invented = numbers(text) - allowed
         if invented:
-            raise ChatUnavailable("cohere", f"answer has numbers not in any source: {sorted(invented)[:5]}")
+            raise ChatUnavailable(
+                "cohere", f"answer has numbers not in any source: {sorted(invented)[:5]}"
+            )
         cited: list[str] = []
         for citation in reply.message.citations or []:
             for src in citation.sources or []:

@@ -27,7 +27,9 @@ def _plural(n: int, word: str) -> str:
 def top_ips(status: int, total: int, ips: list[IpCount], entries: int) -> str:
     if total == 0:
         return f"No HTTP {status} responses were found in the {entries} indexed log entries."
-    ranked = "; ".join(f"{i + 1}. {ip.ip} ({_plural(ip.count, 'response')})" for i, ip in enumerate(ips))
+    ranked = "; ".join(
+        f"{i + 1}. {ip.ip} ({_plural(ip.count, 'response')})" for i, ip in enumerate(ips)
+    )
     return (
         f"The IPs generating the most HTTP {status} responses are: {ranked}. "
         f"These come from {total} responses with status {status} among {entries} indexed log entries "
@@ -42,7 +44,9 @@ def stats(dist: dict[int, int], status: int | None, errors: int, access: int) ->
     head = f"{access} HTTP requests are indexed; {errors} returned an error status (4xx/5xx), an error rate of {rate}."
     if status is not None:
         return f"{head} Status {status} occurred {_plural(dist.get(status, 0), 'time')}."
-    top = ", ".join(f"{code}: {count}" for code, count in sorted(dist.items(), key=lambda kv: -kv[1])[:6])
+    top = ", ".join(
+        f"{code}: {count}" for code, count in sorted(dist.items(), key=lambda kv: -kv[1])[:6]
+    )
     return f"{head} Most frequent statuses: {top}."
 
 
@@ -55,8 +59,13 @@ def summary(s: dict[str, Any]) -> str:
     )
 
 
-def incidents(f: IncidentFigures, operators: list[str], years: list[int], sites: list[str],
-              severities: list[str]) -> str:
+def incidents(
+    f: IncidentFigures,
+    operators: list[str],
+    years: list[int],
+    sites: list[str],
+    severities: list[str],
+) -> str:
     scope = []
     if operators:
         scope.append("in " + " and ".join(operators) + " operations")
@@ -72,7 +81,9 @@ def incidents(f: IncidentFigures, operators: list[str], years: list[int], sites:
     parts = ", ".join(
         f"{f.by_severity[s]} {s}" for s in ("minor", "moderate", "major") if f.by_severity.get(s)
     )
-    absent = [s for s in ("minor", "moderate", "major") if not f.by_severity.get(s) and not severities]
+    absent = [
+        s for s in ("minor", "moderate", "major") if not f.by_severity.get(s) and not severities
+    ]
     tail = f" No {' or '.join(absent)} incidents were recorded." if absent else ""
     text = f"{_plural(f.total, 'safety incident')} occurred {where}: {parts}.{tail}"
     notice = REAL_NAME_NOTICE if any(o.upper() == "BP" for o in operators) else NOTICE
@@ -92,7 +103,9 @@ def documents(question: str, passages: list[Passage]) -> str:
         body = "\n".join(f"- {p.text} [{p.doc_id}]" for p in keep)
         text = f"From the indexed documents:\n{body}"
     else:
-        text = "According to the indexed documents: " + " ".join(f"{p.text} [{p.doc_id}]" for p in keep)
+        text = "According to the indexed documents: " + " ".join(
+            f"{p.text} [{p.doc_id}]" for p in keep
+        )
     if any(p.synthetic for p in keep):
         bp = any(p.operator.upper() == "BP" for p in keep)
         text += f"\n\nNote: {REAL_NAME_NOTICE if bp else NOTICE}"
@@ -101,5 +114,6 @@ def documents(question: str, passages: list[Passage]) -> str:
 
 def passage_sources(passages: list[Passage]) -> list[Source]:
     return [
-        Source(p.chunk_id, "passage", p.title, p.text[:300], p.similarity) for p in relevant(passages)
+        Source(p.chunk_id, "passage", p.title, p.text[:300], p.similarity)
+        for p in relevant(passages)
     ]

@@ -21,8 +21,16 @@ async def known_operators(client: aioredis.Redis) -> list[str]:
     if not await index_exists(client, keys.INCIDENT_INDEX):
         return []
     reply = await client.execute_command(
-        "FT.AGGREGATE", keys.INCIDENT_INDEX, "*", "GROUPBY", "1", "@operator",
-        "LIMIT", "0", "1000", *DIALECT,
+        "FT.AGGREGATE",
+        keys.INCIDENT_INDEX,
+        "*",
+        "GROUPBY",
+        "1",
+        "@operator",
+        "LIMIT",
+        "0",
+        "1000",
+        *DIALECT,
     )
     return sorted(r["operator"] for r in aggregate_rows(reply) if r.get("operator"))
 
@@ -41,20 +49,54 @@ def _query(operators: list[str], years: list[int], sites: list[str], severities:
 
 
 async def figures(
-    client: aioredis.Redis, operators: list[str], years: list[int], sites: list[str],
-    severities: list[str], max_records: int = 200,
+    client: aioredis.Redis,
+    operators: list[str],
+    years: list[int],
+    sites: list[str],
+    severities: list[str],
+    max_records: int = 200,
 ) -> IncidentFigures:
     if not await index_exists(client, keys.INCIDENT_INDEX):
         return IncidentFigures(0, {}, [])
     query = _query(operators, years, sites, severities)
     reply = await client.execute_command(
-        "FT.AGGREGATE", keys.INCIDENT_INDEX, query, "GROUPBY", "1", "@severity",
-        "REDUCE", "COUNT", "0", "AS", "count", "LIMIT", "0", "100", *DIALECT,
+        "FT.AGGREGATE",
+        keys.INCIDENT_INDEX,
+        query,
+        "GROUPBY",
+        "1",
+        "@severity",
+        "REDUCE",
+        "COUNT",
+        "0",
+        "AS",
+        "count",
+        "LIMIT",
+        "0",
+        "100",
+        *DIALECT,
     )
     by_severity = {r["severity"]: int(r["count"]) for r in aggregate_rows(reply)}
     listing = await client.execute_command(
-        "FT.SEARCH", keys.INCIDENT_INDEX, query, "SORTBY", "date", "ASC",
-        "LIMIT", "0", str(max_records),
-        "RETURN", "6", "incident_id", "date", "site", "severity", "operator", "description", *DIALECT,
+        "FT.SEARCH",
+        keys.INCIDENT_INDEX,
+        query,
+        "SORTBY",
+        "date",
+        "ASC",
+        "LIMIT",
+        "0",
+        str(max_records),
+        "RETURN",
+        "6",
+        "incident_id",
+        "date",
+        "site",
+        "severity",
+        "operator",
+        "description",
+        *DIALECT,
     )
-    return IncidentFigures(sum(by_severity.values()), by_severity, [f for _, f in search_docs(listing)])
+    return IncidentFigures(
+        sum(by_severity.values()), by_severity, [f for _, f in search_docs(listing)]
+    )

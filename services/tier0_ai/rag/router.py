@@ -16,10 +16,17 @@ from tier0_common.catalog import SITE_IDS
 
 Route = Literal["log_top_ips", "log_stats", "log_summary", "incident_count", "documents"]
 
-_STATUS = re.compile(r"\b(?:error|status|code|http|errors)\s*(?:code\s*)?([1-5]\d{2})\b|\b([45]\d{2})\s*(?:errors?|responses?|status)\b", re.I)
+_STATUS = re.compile(
+    r"\b(?:error|status|code|http|errors)\s*(?:code\s*)?([1-5]\d{2})\b|\b([45]\d{2})\s*(?:errors?|responses?|status)\b",
+    re.I,
+)
 _IP = re.compile(r"\b(ips?|ip addresses|addresses|devices?|clients?|sources?|hosts?)\b", re.I)
-_LOG_WORDS = re.compile(r"\b(logs?|http|requests?|status codes?|error rate|4xx|5xx|latency)\b", re.I)
-_STATS = re.compile(r"\b(distribution|error rate|rate of errors|stats|statistics|over time|per hour)\b", re.I)
+_LOG_WORDS = re.compile(
+    r"\b(logs?|http|requests?|status codes?|error rate|4xx|5xx|latency)\b", re.I
+)
+_STATS = re.compile(
+    r"\b(distribution|error rate|rate of errors|stats|statistics|over time|per hour)\b", re.I
+)
 _COUNT = re.compile(r"\b(how many|number of|count|total|how often)\b", re.I)
 _INCIDENT = re.compile(r"\b(incidents?|incidences?|accidents?|injur(y|ies)|safety events?)\b", re.I)
 _YEAR = re.compile(r"\b(20\d{2})\b")
@@ -49,10 +56,14 @@ def plan(question: str, known_operators: list[str]) -> Plan:
             years=sorted({int(y) for y in _YEAR.findall(question)}),
             sites=sorted({s.upper() for s in _SITE.findall(question)}),
             severities=sorted({s.lower() for s in _SEVERITY.findall(question)}),
-            operators=[o for o in known_operators if re.search(rf"\b{re.escape(o.lower())}\b", lowered)],
+            operators=[
+                o for o in known_operators if re.search(rf"\b{re.escape(o.lower())}\b", lowered)
+            ],
         )
     if status is not None or (_LOG_WORDS.search(question) and _STATS.search(question)):
         return Plan("log_stats", status=status)
-    if _LOG_WORDS.search(question) and re.search(r"\b(summary|summari[sz]e|overview|diagnos)", question, re.I):
+    if _LOG_WORDS.search(question) and re.search(
+        r"\b(summary|summari[sz]e|overview|diagnos)", question, re.I
+    ):
         return Plan("log_summary")
     return Plan("documents")

@@ -86,8 +86,14 @@ async def activity_counts(client: Any, since: float, timeout_ms: int) -> Activit
     for name, values in dimensions:
         commands += [
             (
-                "FT.SEARCH", DEVICE_INDEX, join_clauses([recent, tag_clause(name, [value])]),
-                "LIMIT", "0", "0", *_timeout(timeout_ms), *DIALECT,
+                "FT.SEARCH",
+                DEVICE_INDEX,
+                join_clauses([recent, tag_clause(name, [value])]),
+                "LIMIT",
+                "0",
+                "0",
+                *_timeout(timeout_ms),
+                *DIALECT,
             )
             for value in values
         ]
@@ -137,11 +143,20 @@ async def alerts(
         client,
         "devices_alerts",
         (
-            "FT.SEARCH", DEVICE_INDEX, join_clauses(clauses),
-            "RETURN", str(len(ALERT_FIELDS)), *ALERT_FIELDS,
-            "SORTBY", "seen", "DESC",
-            "LIMIT", str(offset), str(limit),
-            *_timeout(timeout_ms), *DIALECT,
+            "FT.SEARCH",
+            DEVICE_INDEX,
+            join_clauses(clauses),
+            "RETURN",
+            str(len(ALERT_FIELDS)),
+            *ALERT_FIELDS,
+            "SORTBY",
+            "seen",
+            "DESC",
+            "LIMIT",
+            str(offset),
+            str(limit),
+            *_timeout(timeout_ms),
+            *DIALECT,
         ),
     )
     rows = [
@@ -187,11 +202,17 @@ def _type_metrics_command(
         for func in ("AVG", "MIN", "MAX"):
             reducers += ["REDUCE", func, "1", f"@{metric_field(name)}", "AS", f"{func}_{name}"]
     return (
-        "FT.AGGREGATE", DEVICE_INDEX,
+        "FT.AGGREGATE",
+        DEVICE_INDEX,
         join_clauses([tag_clause("site", [site_id]), tag_clause("type", [device_type.value])]),
-        "LOAD", str(len(loads)), *loads,
-        "GROUPBY", "0", *reducers,
-        *_timeout(timeout_ms), *DIALECT,
+        "LOAD",
+        str(len(loads)),
+        *loads,
+        "GROUPBY",
+        "0",
+        *reducers,
+        *_timeout(timeout_ms),
+        *DIALECT,
     )
 
 
@@ -202,16 +223,39 @@ async def site_stats(client: Any, site_id: str, since: float, timeout_ms: int) -
         client,
         "devices_site_metrics",
         (
-            "FT.AGGREGATE", DEVICE_INDEX, site,
-            "GROUPBY", "2", "@type", "@state",
-            "REDUCE", "COUNT", "0", "AS", "n",
-            "REDUCE", "MAX", "1", "@seen", "AS", "last_seen",
-            "LIMIT", "0", str(MAX_GROUP_ROWS),
-            *_timeout(timeout_ms), *DIALECT,
+            "FT.AGGREGATE",
+            DEVICE_INDEX,
+            site,
+            "GROUPBY",
+            "2",
+            "@type",
+            "@state",
+            "REDUCE",
+            "COUNT",
+            "0",
+            "AS",
+            "n",
+            "REDUCE",
+            "MAX",
+            "1",
+            "@seen",
+            "AS",
+            "last_seen",
+            "LIMIT",
+            "0",
+            str(MAX_GROUP_ROWS),
+            *_timeout(timeout_ms),
+            *DIALECT,
         ),
         (
-            "FT.SEARCH", DEVICE_INDEX, join_clauses([site, seen_since(since)]),
-            "LIMIT", "0", "0", *_timeout(timeout_ms), *DIALECT,
+            "FT.SEARCH",
+            DEVICE_INDEX,
+            join_clauses([site, seen_since(since)]),
+            "LIMIT",
+            "0",
+            "0",
+            *_timeout(timeout_ms),
+            *DIALECT,
         ),
         *(_type_metrics_command(site_id, t, timeout_ms) for t in DEVICE_TYPES),
     )
@@ -339,8 +383,17 @@ async def known_sites(client: Any, timeout_ms: int) -> list[str]:
         client,
         "devices_sites",
         (
-            "FT.AGGREGATE", DEVICE_INDEX, "*", "GROUPBY", "1", "@site",
-            "LIMIT", "0", str(MAX_GROUP_ROWS), *_timeout(timeout_ms), *DIALECT,
+            "FT.AGGREGATE",
+            DEVICE_INDEX,
+            "*",
+            "GROUPBY",
+            "1",
+            "@site",
+            "LIMIT",
+            "0",
+            str(MAX_GROUP_ROWS),
+            *_timeout(timeout_ms),
+            *DIALECT,
         ),
     )
     seen = {str(row["site"]) for row in aggregate_rows(reply) if row.get("site")}
@@ -381,8 +434,14 @@ async def count_active(client: Any, since: float, timeout_ms: int) -> int:
         client,
         "devices_count_active",
         (
-            "FT.SEARCH", DEVICE_INDEX, seen_since(since), "LIMIT", "0", "0",
-            *_timeout(timeout_ms), *DIALECT,
+            "FT.SEARCH",
+            DEVICE_INDEX,
+            seen_since(since),
+            "LIMIT",
+            "0",
+            "0",
+            *_timeout(timeout_ms),
+            *DIALECT,
         ),
     )
     return search_total(reply)

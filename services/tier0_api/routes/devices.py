@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from tier0_common.catalog import SITES_BY_ID, SITE_IDS, DeviceType
+from tier0_common.catalog import SITE_IDS, SITES_BY_ID, DeviceType
 
 from ..deps import RedisDep, SettingsDep
 from ..queries import devices
@@ -221,9 +221,7 @@ async def device(device_id: DeviceId, client: RedisDep, settings: SettingsDep) -
         seen=_utc(seen),
         active=age is not None and age <= settings.active_window_seconds,
         age_seconds=age,
-        location=Location(
-            lat=to_float(fields.get("lat")), lon=to_float(fields.get("lon"))
-        ),
+        location=Location(lat=to_float(fields.get("lat")), lon=to_float(fields.get("lon"))),
         metrics=record.metrics,
         tags=record.tags,
     )

@@ -48,4 +48,3 @@ class AmqpIngestSettings(IngestSettingsBase):
     @property
     def queue(self) -> str:
         return self.amqp_queue or f"{self.amqp_exchange}.{self.region}"
-

@@ -16,9 +16,7 @@ from prometheus_client import Counter, Gauge, Histogram
 LAG_SAMPLE_EVERY: Final = 50
 
 RECEIVED = Counter("tier0_mqtt_ingest_received_total", "PUBLISH packets read from Mosquitto")
-INGESTED = Counter(
-    "tier0_mqtt_ingest_messages_total", "Valid telemetry messages written to Redis"
-)
+INGESTED = Counter("tier0_mqtt_ingest_messages_total", "Valid telemetry messages written to Redis")
 CANARIES = Counter("tier0_mqtt_ingest_canaries_total", "Canary probes recorded in Redis")
 RATE = Gauge(
     "tier0_mqtt_ingest_rate_messages_per_second",

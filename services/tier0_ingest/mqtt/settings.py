@@ -61,4 +61,3 @@ class MqttIngestSettings(IngestSettingsBase):
         """
         group = self.share_group
         return [f"$share/{group}/{TOPIC_ROOT}/#", f"$share/{group}/{CANARY_TOPIC_ROOT}/#"]
-

@@ -154,9 +154,7 @@ _SHARED_LIMIT: Final = 4096
 
 #: Per type: metric names, their set, and each metric's RESP field-name bulk string.
 _TYPES: Final[dict[str, tuple[tuple[str, ...], frozenset[str], tuple[str, ...]]]] = {
-    device_type.value: (
-        names, frozenset(names), tuple(_bulk(metric_field(name)) for name in names)
-    )
+    device_type.value: (names, frozenset(names), tuple(_bulk(metric_field(name)) for name in names))
     for device_type, names in METRICS.items()
 }
 #: Fields every write carries besides the metrics (ts, seen, state, code, msg) and the
@@ -314,7 +312,7 @@ def _fast(doc: object, seen_field: str) -> Reading | None:
     if when is None or type(metrics) is not dict or metrics.keys() != spec[1]:
         return None
     parts = [when[1], seen_field]
-    for head, name in zip(spec[2], spec[0]):
+    for head, name in zip(spec[2], spec[0], strict=True):
         value = metrics[name]
         # orjson never yields NaN or infinity (it refuses them), so any float is finite.
         kind = type(value)
@@ -350,8 +348,10 @@ def _slow(payload: bytes, seen_field: str) -> Reading | Rejection:
     )  # fmt: skip
     names, _, heads = _TYPES[device_type]
     values = [repr(float(reading.metrics[name])) for name in names]
-    dynamic = _field("ts", f"{epoch:.3f}") + seen_field + "".join(
-        head + _bulk(value) for head, value in zip(heads, values)
+    dynamic = (
+        _field("ts", f"{epoch:.3f}")
+        + seen_field
+        + "".join(head + _bulk(value) for head, value in zip(heads, values, strict=True))
     )
     return reading.device_id, reading.site_id, epoch, device, dynamic
 

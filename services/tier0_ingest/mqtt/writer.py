@@ -179,9 +179,7 @@ class _Recorder:
 
 
 class TelemetryWriter:
-    def __init__(
-        self, hot: RespPipe, cold: redis.Redis, full_write_interval: float = 60.0
-    ) -> None:
+    def __init__(self, hot: RespPipe, cold: redis.Redis, full_write_interval: float = 60.0) -> None:
         self._hot = hot
         self._cold = cold
         #: Per device, the static RESP text this worker last sent (see module docstring).
@@ -208,9 +206,7 @@ class TelemetryWriter:
     @property
     def busy(self) -> bool:
         """Something is waiting to be written or settled."""
-        return bool(
-            self._pending.messages or self._side or self._inflight is not None
-        )
+        return bool(self._pending.messages or self._side or self._inflight is not None)
 
     def add(self, device_id: str, site_id: str, device: Device, dynamic: str) -> None:
         pending = self._pending

@@ -87,8 +87,7 @@ MODELS: Final[dict[DeviceType, TypeModel]] = {
         decimals=(0, 1, 1, 1, 2, 0),
         limits=(
             Limit("winding_temp_c", 130.0, 155.0, True, "WIND", "Winding temperature", "C"),
-            Limit("insulation_mohm", 100.0, 20.0, False, "INSUL", "Insulation resistance",
-                  "MOhm"),
+            Limit("insulation_mohm", 100.0, 20.0, False, "INSUL", "Insulation resistance", "MOhm"),
         ),
     ),
     # pressure_bar, flow_rate_m3h, temp_c, h2s_ppm, methane_ppm, valve_open_pct

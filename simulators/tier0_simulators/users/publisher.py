@@ -17,8 +17,8 @@ from typing import Final
 
 import pika
 import pika.exceptions
-from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 import structlog
+from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 from prometheus_client import Counter, Histogram
 
 PUBLISHED = Counter("tier0_usersim_published_total", "Reports confirmed by RabbitMQ", ["site_id"])

@@ -43,4 +43,3 @@ class UserSimSettings(BaseSettings):
         9110, ge=0, le=65535, description="Prometheus /metrics port; 0 disables it"
     )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
-

@@ -17,12 +17,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support.redis_data import fleet, make_activity, mark_ingest, write_activity, write_devices
+from tests.support.processes import Service, child_env, run_module
+from tests.support.redis_data import (
+    fleet,
+    make_activity,
+    mark_ingest,
+    write_activity,
+    write_devices,
+)
 from tests.support.servers import Endpoint, clean_redis, free_port
 from tier0_common.catalog import DeviceState, device_identity
 from tier0_common.keys import ensure_device_index
-
-from tests.support.processes import Service, child_env, run_module
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -70,7 +75,9 @@ class RegionData:
         )
 
     def site_devices(self, site_id: str) -> int:
-        return sum(1 for i in range(self.devices) if device_identity(i, self.devices).site_id == site_id)
+        return sum(
+            1 for i in range(self.devices) if device_identity(i, self.devices).site_id == site_id
+        )
 
 
 REGION1 = RegionData("region1", 120, 5, 1, {"SFO-WEB-01": (324, 289), "NYC-WEB-01": (50, 43)})
@@ -91,7 +98,9 @@ def _seed_region(endpoint: Endpoint, data: RegionData) -> None:
         # The index exists before the writes, so each hash is indexed as it lands.
         ensure_device_index(client)
         now = time.time()
-        write_devices(client, ((t, now) for t in fleet(data.devices, seen=now, state_of=data.state_of)))
+        write_devices(
+            client, ((t, now) for t in fleet(data.devices, seen=now, state_of=data.state_of))
+        )
         for seq, (site, (users, conns)) in enumerate(data.users.items(), start=1):
             write_activity(client, make_activity(site, users, conns, seq), now)
         mark_ingest(client, "mqtt", now)
@@ -106,14 +115,25 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def seeded(redis_region1: Endpoint, redis_region2: Endpoint, run_dir: Path) -> tuple[Endpoint, Endpoint]:
+def seeded(
+    redis_region1: Endpoint, redis_region2: Endpoint, run_dir: Path
+) -> tuple[Endpoint, Endpoint]:
     _seed_region(redis_region1, REGION1)
     _seed_region(redis_region2, REGION2)
     # A small synthetic AI corpus in the region the buttons call (16 images, 2,000 log
     # lines, the 13 documents and 100 incident records), through tier0_ai's own CLI.
-    env = child_env(run_dir / "home", {"REDIS_HOST": redis_region1.host, "REDIS_PORT": str(redis_region1.port), "AI_LOG_LEVEL": "WARNING"})
+    env = child_env(
+        run_dir / "home",
+        {
+            "REDIS_HOST": redis_region1.host,
+            "REDIS_PORT": str(redis_region1.port),
+            "AI_LOG_LEVEL": "WARNING",
+        },
+    )
     data = run_dir / "ai"
-    run_module("tier0_ai", ["generate", "--out", str(data), "--images", "16", "--logs", "2000"], env, 120)
+    run_module(
+        "tier0_ai", ["generate", "--out", str(data), "--images", "16", "--logs", "2000"], env, 120
+    )
     run_module("tier0_ai", ["index", "--data", str(data)], env, 300)
     return redis_region1, redis_region2
 
@@ -136,7 +156,9 @@ def api_service(run_dir: Path, region: str, redis: Endpoint, port: int) -> Servi
     return Service(f"api-{region}", "tier0_api", env, run_dir / f"api-{region}.log")
 
 
-def dashboard_service(run_dir: Path, name: str, port: int, regions: str, active: str = "") -> Service:
+def dashboard_service(
+    run_dir: Path, name: str, port: int, regions: str, active: str = ""
+) -> Service:
     env = child_env(
         run_dir / "home",
         {
@@ -195,9 +217,11 @@ def page(browser: Browser) -> Iterator[tuple[Page, PageProblems]]:
     page.on("pageerror", lambda exc: problems.errors.append(f"uncaught: {exc}"))
     page.on(
         "console",
-        lambda msg: problems.errors.append(f"console: {msg.text}")
-        if "Content Security Policy" in msg.text or "Uncaught" in msg.text
-        else None,
+        lambda msg: (
+            problems.errors.append(f"console: {msg.text}")
+            if "Content Security Policy" in msg.text or "Uncaught" in msg.text
+            else None
+        ),
     )
     yield page, problems
     context.close()

@@ -59,7 +59,9 @@ def test_region_columns_show_each_regions_own_data(stack: Stack, page: PageFixtu
         expect(region_field(tab, data.name, "version")).to_have_text(f"v1.0.0057_{data.name}")
         expect(region_field(tab, data.name, "status")).to_have_text("active")
         expect(region_field(tab, data.name, "health")).to_have_text("healthy")
-        expect(region_field(tab, data.name, "data_age")).to_have_text(re.compile(r"^\d+(\.\d)? (ms|s|min)$"))
+        expect(region_field(tab, data.name, "data_age")).to_have_text(
+            re.compile(r"^\d+(\.\d)? (ms|s|min)$")
+        )
     assert problems.errors == []
 
 
@@ -74,13 +76,17 @@ def test_four_buttons_show_the_numbers_written_to_redis(stack: Stack, page: Page
 
     press("Active Users")
     expect(result.locator('[data-field="active_users"]')).to_have_text(str(REGION1.active_users))
-    expect(result.locator('[data-field="active_connections"]')).to_have_text(str(REGION1.active_connections))
+    expect(result.locator('[data-field="active_connections"]')).to_have_text(
+        str(REGION1.active_connections)
+    )
     expect(result.locator("table").first).to_contain_text("NYC-WEB-01")
 
     press("Active Devices")
     expect(result.locator('[data-field="active_devices"]')).to_have_text(str(REGION1.devices))
     by_state = result.locator("table", has_text="By state")
-    expect(by_state.locator("tr", has_text="ALERT").locator("td")).to_have_text(str(REGION1.devices // 5))
+    expect(by_state.locator("tr", has_text="ALERT").locator("td")).to_have_text(
+        str(REGION1.devices // 5)
+    )
 
     press("Deployment Version")
     expect(result.locator('[data-field="version"]')).to_have_text("v1.0.0057_region1")
@@ -103,7 +109,9 @@ def test_alerts_table_pages_and_filters_by_site(stack: Stack, page: PageFixture)
     first_page = alerts.locator("tbody tr").first.get_attribute("data-device")
 
     alerts.get_by_role("button", name="Next page").click()
-    expect(alerts.locator(".pager-summary")).to_contain_text(f"Showing 21–{min(40, total)} of {total}")
+    expect(alerts.locator(".pager-summary")).to_contain_text(
+        f"Showing 21–{min(40, total)} of {total}"
+    )
     assert alerts.locator("tbody tr").first.get_attribute("data-device") != first_page
 
     tab.get_by_label("Site", exact=True).first.select_option("WY-ALPHA")
@@ -133,10 +141,14 @@ def test_llm_quick_query_shows_the_answer_and_its_sources(stack: Stack, page: Pa
     tab.locator("#llm-form").get_by_role("button", name=question).click()
     output = tab.locator("#llm-output")
     expect(output).to_have_attribute("data-state", "done", timeout=90_000)
-    truth = httpx.post(f"{stack.api1}/api/diagnostics/query", json={"question": question}, timeout=60).json()
+    truth = httpx.post(
+        f"{stack.api1}/api/diagnostics/query", json={"question": question}, timeout=60
+    ).json()
     assert truth["sources"], "this quick query is answered from documents"
     expect(output.locator('[data-field="answer"]')).to_have_text(truth["answer"])
-    shown = output.locator("[data-source]").evaluate_all("(items) => items.map((i) => i.dataset.source)")
+    shown = output.locator("[data-source]").evaluate_all(
+        "(items) => items.map((i) => i.dataset.source)"
+    )
     assert shown == [source["id"] for source in truth["sources"]]
     expect(tab.locator("#llm-question")).to_have_value(question)
     assert problems.errors == []
@@ -149,11 +161,17 @@ def test_image_search_shows_thumbnails_captions_and_scores(stack: Stack, page: P
     tab.locator("#image-form").get_by_role("button", name=query).click()
     output = tab.locator("#image-output")
     expect(output).to_have_attribute("data-state", "done", timeout=90_000)
-    truth = httpx.post(f"{stack.api1}/api/images/search", json={"query": query, "top_k": 6}, timeout=60).json()
+    truth = httpx.post(
+        f"{stack.api1}/api/images/search", json={"query": query, "top_k": 6}, timeout=60
+    ).json()
     assert truth["results"]
-    shown = output.locator("[data-image]").evaluate_all("(items) => items.map((i) => i.dataset.image)")
+    shown = output.locator("[data-image]").evaluate_all(
+        "(items) => items.map((i) => i.dataset.image)"
+    )
     assert shown == [r["image_id"] for r in truth["results"]]
-    expect(output.locator('[data-field="embedded_note"]')).to_contain_text(f"Embedded with {truth['model']}")
+    expect(output.locator('[data-field="embedded_note"]')).to_contain_text(
+        f"Embedded with {truth['model']}"
+    )
     first = truth["results"][0]
     expect(output.locator("figcaption").first).to_contain_text(first["caption"])
     expect(output.locator(".score").first).to_have_text(f"score {first['score']:.3f}")
@@ -166,7 +184,9 @@ def test_image_search_shows_thumbnails_captions_and_scores(stack: Stack, page: P
     assert problems.errors == []
 
 
-def test_failover_button_shows_the_apis_error_without_kubernetes(stack: Stack, page: PageFixture) -> None:
+def test_failover_button_shows_the_apis_error_without_kubernetes(
+    stack: Stack, page: PageFixture
+) -> None:
     tab, problems = page
     open_dashboard(tab, stack.dashboard)
     tab.get_by_role("button", name="Simulate failover").click()
@@ -174,7 +194,13 @@ def test_failover_button_shows_the_apis_error_without_kubernetes(stack: Stack, p
     expect(output).to_have_attribute("data-state", "error")
     truth = httpx.post(
         f"{stack.api1}/api/failover/simulate",
-        json={"source_region": "region1", "target_region": "region2", "reason": "dashboard simulate", "dry_run": False, "force": False},
+        json={
+            "source_region": "region1",
+            "target_region": "region2",
+            "reason": "dashboard simulate",
+            "dry_run": False,
+            "force": False,
+        },
         timeout=30,
     )
     assert truth.status_code >= 400, f"Kubernetes is not configured here, yet: {truth.text}"
@@ -185,24 +211,34 @@ def test_failover_button_shows_the_apis_error_without_kubernetes(stack: Stack, p
     )
 
     tab.get_by_role("button", name="Failover status").click()
-    expect(tab.locator("#failover-history")).to_have_attribute("data-state", re.compile("done|error"))
+    expect(tab.locator("#failover-history")).to_have_attribute(
+        "data-state", re.compile("done|error")
+    )
     expect(tab.locator("#failover-history")).not_to_be_empty()
     assert problems.errors == []
 
 
-def test_unreachable_region_is_explained_not_blank(stack: Stack, page: PageFixture, run_dir: Path) -> None:
+def test_unreachable_region_is_explained_not_blank(
+    stack: Stack, page: PageFixture, run_dir: Path
+) -> None:
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     port = free_port()
-    service = dashboard_service(run_dir, "dashboard-dead", port, f"region1={stack.api1},region2={dead}", dead)
+    service = dashboard_service(
+        run_dir, "dashboard-dead", port, f"region1={stack.api1},region2={dead}", dead
+    )
     service.start(f"http://127.0.0.1:{port}/health")
     try:
         tab, problems = page
         open_dashboard(tab, f"http://127.0.0.1:{port}")
         expect(region_field(tab, "region2", "status")).to_have_text("unreachable")
-        expect(tab.locator('.region-card[data-region="region2"] .region-problem')).to_contain_text(f"Cannot reach region2 at {dead}/api/status")
+        expect(tab.locator('.region-card[data-region="region2"] .region-problem')).to_contain_text(
+            f"Cannot reach region2 at {dead}/api/status"
+        )
         expect(region_field(tab, "region1", "active_devices")).to_have_text(str(REGION1.devices))
         tab.get_by_role("button", name="Active Devices", exact=True).click()
-        expect(tab.locator("#button-result").get_by_role("alert")).to_contain_text(f"Cannot reach the active API at {dead}/api/devices/active")
+        expect(tab.locator("#button-result").get_by_role("alert")).to_contain_text(
+            f"Cannot reach the active API at {dead}/api/devices/active"
+        )
         assert problems.errors == []
     finally:
         service.stop()
@@ -216,7 +252,9 @@ def test_full_page_screenshot(stack: Stack, page: PageFixture) -> None:
     tab.get_by_role("button", name="Active Devices", exact=True).click()
     expect(tab.locator("#button-result")).to_have_attribute("data-state", "done")
     tab.get_by_role("button", name="Simulate failover").click()
-    expect(tab.locator("#failover-output")).to_have_attribute("data-state", re.compile("done|error"))
+    expect(tab.locator("#failover-output")).to_have_attribute(
+        "data-state", re.compile("done|error")
+    )
     tab.locator("#metrics-site").select_option("WY-ALPHA")
     tab.get_by_role("button", name="Show metrics").click()
     expect(tab.locator("#metrics-output table.metrics")).to_have_count(4)

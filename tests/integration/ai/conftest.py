@@ -15,13 +15,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.support.servers import Endpoint
-
-from .fake_cohere import FakeCohere
 from tier0_ai.api import routers
 from tier0_ai.cli import generate, index_folder
 from tier0_ai.embeddings.local import LocalMiniLM
 from tier0_ai.settings import Settings
 from tier0_ai.state import AIState
+
+from .fake_cohere import FakeCohere
 
 
 @pytest.fixture(scope="session")

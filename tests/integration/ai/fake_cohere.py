@@ -55,8 +55,11 @@ class FakeCohere:
                 return body, JSONResponse({"message": "invalid api token"}, status_code=401)
             if self.mode == "429" or (self.mode == "429-once" and path not in self.failed_once):
                 self.failed_once.add(path)
-                return body, JSONResponse({"message": "too many requests"}, status_code=429,
-                                          headers={"retry-after-ms": "20"})
+                return body, JSONResponse(
+                    {"message": "too many requests"},
+                    status_code=429,
+                    headers={"retry-after-ms": "20"},
+                )
             if self.mode == "slow":
                 await asyncio.sleep(self.slow_seconds)
             return body, None
@@ -74,11 +77,15 @@ class FakeCohere:
                     seed = int.from_bytes(hashlib.sha256(uri.encode()).digest()[:8], "big")
                     v = np.random.default_rng(seed).normal(size=384)
                     vectors.append((v / np.linalg.norm(v)).tolist())
-            return JSONResponse({
-                "id": "fake-embed", "response_type": "embeddings_by_type",
-                "embeddings": {"float": vectors}, "texts": body.get("texts", []),
-                "meta": {"api_version": {"version": "2"}},
-            })
+            return JSONResponse(
+                {
+                    "id": "fake-embed",
+                    "response_type": "embeddings_by_type",
+                    "embeddings": {"float": vectors},
+                    "texts": body.get("texts", []),
+                    "meta": {"api_version": {"version": "2"}},
+                }
+            )
 
         @app.post("/v2/chat")
         async def chat(request: Request) -> JSONResponse:
@@ -91,27 +98,49 @@ class FakeCohere:
             text = f"Per the synthetic documents: {snippet}"
             if self.mode == "invent":
                 text += " Roughly 987654 workers were involved."
-            return JSONResponse({
-                "id": "fake-chat", "finish_reason": "COMPLETE",
-                "message": {
-                    "role": "assistant", "content": [{"type": "text", "text": text}],
-                    "citations": [{"start": 29, "end": len(text), "text": snippet,
-                                   "sources": [{"type": "document", "id": first["id"],
-                                                "document": first["data"]}]}],
-                },
-                "usage": {"billed_units": {"input_tokens": 1, "output_tokens": 1}},
-            })
+            return JSONResponse(
+                {
+                    "id": "fake-chat",
+                    "finish_reason": "COMPLETE",
+                    "message": {
+                        "role": "assistant",
+                        "content": [{"type": "text", "text": text}],
+                        "citations": [
+                            {
+                                "start": 29,
+                                "end": len(text),
+                                "text": snippet,
+                                "sources": [
+                                    {
+                                        "type": "document",
+                                        "id": first["id"],
+                                        "document": first["data"],
+                                    }
+                                ],
+                            }
+                        ],
+                    },
+                    "usage": {"billed_units": {"input_tokens": 1, "output_tokens": 1}},
+                }
+            )
 
         return app
 
     def start(self, model: LocalMiniLM) -> None:
         port = free_port()
-        config = uvicorn.Config(self.app(model), host="127.0.0.1", port=port, log_level="warning",
-                                timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            self.app(model),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
-        wait_for(lambda: self._server is not None and self._server.started, 10, what="fake Cohere up")
+        wait_for(
+            lambda: self._server is not None and self._server.started, 10, what="fake Cohere up"
+        )
         self.url = f"http://127.0.0.1:{port}"
 
     def stop(self) -> None:

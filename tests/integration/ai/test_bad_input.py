@@ -37,7 +37,9 @@ def test_bad_bodies_are_422_with_a_reason(api: TestClient, path: str, body: dict
 
 
 def test_not_json_is_422(api: TestClient) -> None:
-    reply = api.post("/api/images/search", content=b"\x00\xff", headers={"content-type": "application/json"})
+    reply = api.post(
+        "/api/images/search", content=b"\x00\xff", headers={"content-type": "application/json"}
+    )
     assert reply.status_code == 422
 
 
@@ -57,7 +59,9 @@ def test_bad_paths(api: TestClient, path: str, status: int) -> None:
     assert api.get(path).status_code == status
 
 
-def test_empty_region_answers_without_500(redis2: object, redis_region2: Endpoint, offline_ai: AIState) -> None:
+def test_empty_region_answers_without_500(
+    redis2: object, redis_region2: Endpoint, offline_ai: AIState
+) -> None:
     with TestClient(make_app(redis_region2, offline_ai), raise_server_exceptions=False) as client:
         search = client.post("/api/images/search", json={"query": "turbine"})
         assert search.status_code == 503 and "index" in search.json()["detail"]

@@ -30,7 +30,9 @@ LOCAL = "all-MiniLM-L6-v2-onnx-int8"
 
 def _settings(fake: FakeCohere) -> Settings:
     return Settings(
-        cohere_api_key="test-key", cohere_base_url=fake.url, cohere_timeout_s=2.0,
+        cohere_api_key="test-key",
+        cohere_base_url=fake.url,
+        cohere_timeout_s=2.0,
         cohere_max_retries=2,
     )
 
@@ -79,8 +81,12 @@ def warnings_logged(caplog: pytest.LogCaptureFixture) -> Iterator[list[dict[str,
     root.setLevel(level)
 
 
-def _events(caplog: pytest.LogCaptureFixture, events: list[dict[str, object]], text: str) -> list[dict[str, object]]:
-    events[:] = [r.msg for r in caplog.records if isinstance(r.msg, dict) and text in str(r.msg.get("event"))]
+def _events(
+    caplog: pytest.LogCaptureFixture, events: list[dict[str, object]], text: str
+) -> list[dict[str, object]]:
+    events[:] = [
+        r.msg for r in caplog.records if isinstance(r.msg, dict) and text in str(r.msg.get("event"))
+    ]
     return events
 
 
@@ -97,7 +103,11 @@ def test_images_are_embedded_by_cohere_and_searched_with_it(cohere_api) -> None:
     assert body["fallback_reason"] is None
     assert all(r["embedded"] == "image" for r in body["results"])
     path, request, auth = fake.requests[-1]
-    assert path == "/v2/embed" and request["input_type"] == "search_query" and auth == "Bearer test-key"
+    assert (
+        path == "/v2/embed"
+        and request["input_type"] == "search_query"
+        and auth == "Bearer test-key"
+    )
 
 
 @pytest.mark.parametrize(
@@ -118,7 +128,9 @@ def test_failures_fall_back_to_the_local_model_with_a_log_line(  # type: ignore[
     assert reason in body["fallback_reason"]
     assert all(r["category"] for r in body["results"]) and len(body["results"]) == 3
     assert fake.count("/v2/embed") == embed_calls
-    events = _events(caplog, warnings_logged, "cohere embedding failed; falling back to the local model")
+    events = _events(
+        caplog, warnings_logged, "cohere embedding failed; falling back to the local model"
+    )
     assert events and reason in str(events[0]["reason"]) and events[0]["fallback_model"] == LOCAL
 
 
@@ -132,8 +144,10 @@ def test_429_once_is_retried_by_the_sdk_and_succeeds(cohere_api) -> None:  # typ
 
 def test_chat_writes_the_answer_with_citations(cohere_api) -> None:  # type: ignore[no-untyped-def]
     client, fake = cohere_api
-    body = client.post("/api/diagnostics/query",
-                       json={"question": "Describe BP oil drill operations and hard hat requirements"}).json()
+    body = client.post(
+        "/api/diagnostics/query",
+        json={"question": "Describe BP oil drill operations and hard hat requirements"},
+    ).json()
     assert body["generator"] == "cohere/command-a-03-2025"
     assert body["answer"].startswith("Per the synthetic documents:")
     path, request, _ = fake.requests[-1]
@@ -143,13 +157,21 @@ def test_chat_writes_the_answer_with_citations(cohere_api) -> None:  # type: ign
     assert {s["id"] for s in body["sources"]} == set(sent)
 
 
-@pytest.mark.parametrize(("mode", "reason"), [("invent", "numbers not in any source"), ("401", "HTTP 401")])
-def test_chat_failures_answer_offline(cohere_api, warnings_logged, caplog, mode: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("mode", "reason"), [("invent", "numbers not in any source"), ("401", "HTTP 401")]
+)
+def test_chat_failures_answer_offline(
+    cohere_api, warnings_logged, caplog, mode: str, reason: str
+) -> None:  # type: ignore[no-untyped-def]
     client, fake = cohere_api
     fake.set_mode(mode)
-    body = client.post("/api/diagnostics/query",
-                       json={"question": f"List economic and social sustainability statements {mode}"}).json()
+    body = client.post(
+        "/api/diagnostics/query",
+        json={"question": f"List economic and social sustainability statements {mode}"},
+    ).json()
     assert body["generator"] == "offline" and reason in body["fallback_reason"]
-    assert "987654" not in body["answer"] and body["answer"].startswith("From the indexed documents")
+    assert "987654" not in body["answer"] and body["answer"].startswith(
+        "From the indexed documents"
+    )
     events = _events(caplog, warnings_logged, "cohere chat failed; answering offline")
     assert events and reason in str(events[0]["reason"])

@@ -37,7 +37,10 @@ def _model_fields(client: redis.Redis, model: str) -> set[str]:
 
 
 def test_switching_models_reindexes_without_mixing(
-    redis2: redis.Redis, redis_region2: Endpoint, ai_data: Path, fake_cohere: FakeCohere,
+    redis2: redis.Redis,
+    redis_region2: Endpoint,
+    ai_data: Path,
+    fake_cohere: FakeCohere,
     offline_ai: AIState,
 ) -> None:
     fake_cohere.set_mode("ok")

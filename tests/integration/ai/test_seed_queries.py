@@ -33,7 +33,9 @@ def _search(api: TestClient, query: str, top_k: int = 5, **filters: str) -> dict
 
 def test_turbine_site_with_workers_without_hats(api: TestClient, ai_data: Path) -> None:
     truth = _annotations(ai_data)
-    expected = {i for i, a in truth.items() if a["category"] == "turbine" and a["workers_without_hardhat"]}
+    expected = {
+        i for i, a in truth.items() if a["category"] == "turbine" and a["workers_without_hardhat"]
+    }
     assert len(expected) >= 3
     body = _search(api, "Get turbine site that has workers without hats", top_k=len(expected))
     got = [r["image_id"] for r in body["results"]]
@@ -71,8 +73,10 @@ def _raw_status_counts(access_log: Path, status: int) -> Counter[str]:
 def test_most_frequent_ips_generating_error_400(api: TestClient, ai_data: Path) -> None:
     raw = _raw_status_counts(ai_data / "logs" / "access.log", 400)
     top3 = raw.most_common(3)
-    reply = api.post("/api/diagnostics/query",
-                     json={"question": "Give me the most frequent IP devices generating error 400"})
+    reply = api.post(
+        "/api/diagnostics/query",
+        json={"question": "Give me the most frequent IP devices generating error 400"},
+    )
     assert reply.status_code == 200, reply.text
     body = reply.json()
     assert body["route"] == "log_top_ips"
@@ -89,8 +93,10 @@ def test_bp_safety_incidents_in_2024(api: TestClient, ai_data: Path) -> None:
     records = [json.loads(line) for line in (ai_data / "incidents.jsonl").read_text().splitlines()]
     bp2024 = [r for r in records if r["operator"] == "BP" and r["date"].startswith("2024")]
     by_severity = Counter(r["severity"] for r in bp2024)
-    body = api.post("/api/diagnostics/query",
-                    json={"question": "How many safety incidences occurred in BP operations in 2024?"}).json()
+    body = api.post(
+        "/api/diagnostics/query",
+        json={"question": "How many safety incidences occurred in BP operations in 2024?"},
+    ).json()
     assert body["route"] == "incident_count"
     assert body["figures"]["total"] == len(bp2024)
     assert body["figures"]["by_severity"] == dict(by_severity)
@@ -106,8 +112,10 @@ def _doc_ids(body: dict) -> list[str]:
 
 
 def test_bp_drilling_operations_and_hard_hat_requirements(api: TestClient) -> None:
-    body = api.post("/api/diagnostics/query",
-                    json={"question": "Describe BP oil drill operations and hard hat requirements"}).json()
+    body = api.post(
+        "/api/diagnostics/query",
+        json={"question": "Describe BP oil drill operations and hard hat requirements"},
+    ).json()
     assert body["route"] == "documents" and body["found"]
     docs = _doc_ids(body)
     assert {"bp-drilling-operations", "ppe-hard-hat-requirements"} <= set(docs)
@@ -117,8 +125,10 @@ def test_bp_drilling_operations_and_hard_hat_requirements(api: TestClient) -> No
 
 
 def test_economic_and_social_sustainability_statements(api: TestClient) -> None:
-    body = api.post("/api/diagnostics/query",
-                    json={"question": "List economic and social sustainability statements", "top_k": 6}).json()
+    body = api.post(
+        "/api/diagnostics/query",
+        json={"question": "List economic and social sustainability statements", "top_k": 6},
+    ).json()
     docs = _doc_ids(body)
     assert {"bp-sustainability-economic", "bp-sustainability-social"} <= set(docs)
     assert set(docs[:5]) <= {"bp-sustainability-economic", "bp-sustainability-social"}
@@ -126,8 +136,10 @@ def test_economic_and_social_sustainability_statements(api: TestClient) -> None:
 
 
 def test_unrelated_question_says_nothing_relevant(api: TestClient) -> None:
-    body = api.post("/api/diagnostics/query",
-                    json={"question": "What is the airspeed velocity of an unladen swallow?"}).json()
+    body = api.post(
+        "/api/diagnostics/query",
+        json={"question": "What is the airspeed velocity of an unladen swallow?"},
+    ).json()
     assert not body["found"] and body["sources"] == []
     assert "Nothing relevant" in body["answer"]
     assert not re.search(r"\d", body["answer"])

@@ -137,6 +137,8 @@ async def test_metrics_expose_route_and_redis_latency(
     text = (await api.get("/metrics")).text
     latency = 'tier0_api_request_duration_seconds_count{method="GET",route="/api/users/active"}'
     assert latency in text
-    not_found = 'tier0_api_requests_total{method="GET",route="/api/devices/{device_id}",status="404"}'
+    not_found = (
+        'tier0_api_requests_total{method="GET",route="/api/devices/{device_id}",status="404"}'
+    )
     assert not_found in text
     assert 'tier0_api_redis_query_duration_seconds_count{query="users_sites"}' in text

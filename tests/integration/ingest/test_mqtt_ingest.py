@@ -287,11 +287,14 @@ def private_servers(tmp_path: Path) -> Iterator[tuple[Supervisor, dict[str, Any]
     }
     for spec in specs.values():
         supervisor.start(spec)
-    yield supervisor, {
-        "specs": specs,
-        "mqtt": Endpoint(infra.LOOPBACK, mqtt_port, "mqtt"),
-        "redis": Endpoint(infra.LOOPBACK, redis_port, "redis"),
-    }
+    yield (
+        supervisor,
+        {
+            "specs": specs,
+            "mqtt": Endpoint(infra.LOOPBACK, mqtt_port, "mqtt"),
+            "redis": Endpoint(infra.LOOPBACK, redis_port, "redis"),
+        },
+    )
     for spec in specs.values():
         supervisor.stop(spec.name)
 

@@ -206,8 +206,9 @@ def test_crd_cel_rule_rejects_bad_object(api: client.ApiClient, namespace: str) 
         wait_for(
             lambda: any(
                 c.type == "Established" and c.status == "True"
-                for c in extensions.read_custom_resource_definition(CRD["metadata"]["name"])
-                .status.conditions
+                for c in extensions.read_custom_resource_definition(
+                    CRD["metadata"]["name"]
+                ).status.conditions
                 or []
             ),
             30.0,

@@ -94,11 +94,13 @@ def test_failover_to_region_without_ready_pods_is_refused(
     make_group()
     namespace.scale("tier0-api-region2", 0)
     wait_for(
-        lambda: not namespace.kube.raw(
-            namespace.kube.core.list_namespaced_pod,
-            namespace.name,
-            label_selector="tier0.io/region=region2",
-        )["items"],
+        lambda: (
+            not namespace.kube.raw(
+                namespace.kube.core.list_namespaced_pod,
+                namespace.name,
+                label_selector="tier0.io/region=region2",
+            )["items"]
+        ),
         60,
         what="region2 pods gone",
     )
@@ -154,8 +156,10 @@ def test_concurrent_failovers_on_one_group_do_not_interleave(
     namespace.apply(failover("second", "region2", "region1"))
 
     wait_for(
-        lambda: (namespace.rfo("second").get("status") or {}).get("phase") == "Pending"
-        and "first" in namespace.rfo("second")["status"]["message"],
+        lambda: (
+            (namespace.rfo("second").get("status") or {}).get("phase") == "Pending"
+            and "first" in namespace.rfo("second")["status"]["message"]
+        ),
         10,
         what="second failover waiting for the first",
     )

@@ -23,9 +23,13 @@ def model() -> LocalMiniLM:
 def test_vectors_are_unit_length_and_rank_by_meaning(model: LocalMiniLM) -> None:
     q = model.embed_texts(["turbine site with workers without helmets"], "search_query")[0]
     docs = model.embed_texts(
-        ["Workers at the turbine site are not wearing hard hats",
-         "Quarterly economic statement on local suppliers",
-         "An oil leak near the pump"], "search_document")
+        [
+            "Workers at the turbine site are not wearing hard hats",
+            "Quarterly economic statement on local suppliers",
+            "An oil leak near the pump",
+        ],
+        "search_document",
+    )
     assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-5)
     scores = docs @ q
     assert scores.argmax() == 0 and scores[0] > 0.5 > scores[1]

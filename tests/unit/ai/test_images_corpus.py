@@ -16,9 +16,17 @@ from tier0_common.catalog import SITE_IDS
 
 
 def _annotation(**overrides: object) -> ImageAnnotation:
-    base = dict(image_id="t-1", site_id="WY-ALPHA", category="turbine", time_of_day="day",
-                workers_with_hardhat=0, workers_without_hardhat=0, engineer_with_tablet=False,
-                smoke=False, leak=False)
+    base = dict(
+        image_id="t-1",
+        site_id="WY-ALPHA",
+        category="turbine",
+        time_of_day="day",
+        workers_with_hardhat=0,
+        workers_without_hardhat=0,
+        engineer_with_tablet=False,
+        smoke=False,
+        leak=False,
+    )
     return ImageAnnotation.model_validate({**base, **overrides})
 
 
@@ -26,11 +34,16 @@ def test_corpus_covers_every_category_and_site_with_the_seed_cases() -> None:
     items = annotations()
     assert len(items) >= 48
     assert {(a.category, a.site_id) for a in items} >= {
-        (c, s) for c in ("turbine", "thermal_engine", "electrical_rotor", "oil_gas") for s in SITE_IDS
+        (c, s)
+        for c in ("turbine", "thermal_engine", "electrical_rotor", "oil_gas")
+        for s in SITE_IDS
     }
     assert any(a.category == "turbine" and a.workers_without_hardhat for a in items)
     assert {a.category for a in items if a.engineer_with_tablet} == {
-        "turbine", "thermal_engine", "electrical_rotor", "oil_gas"
+        "turbine",
+        "thermal_engine",
+        "electrical_rotor",
+        "oil_gas",
     }
     assert all(a.synthetic for a in items)
 

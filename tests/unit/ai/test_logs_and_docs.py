@@ -30,9 +30,17 @@ def test_generated_logs_round_trip_through_the_parsers(tmp_path: Path) -> None:
 def test_parser_reads_plain_combined_lines_and_skips_garbage(tmp_path: Path) -> None:
     line = '1.2.3.4 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326 "http://x/" "Mozilla/4.08"'
     e = parse_combined(line)
-    assert (e.ip, e.status, e.path, e.bytes_sent, e.latency_ms) == ("1.2.3.4", 200, "/a.gif", 2326, 0.0)
+    assert (e.ip, e.status, e.path, e.bytes_sent, e.latency_ms) == (
+        "1.2.3.4",
+        200,
+        "/a.gif",
+        2326,
+        0.0,
+    )
     f = tmp_path / "mixed.log"
-    f.write_text(f"{line}\nnot a log line\n{{\"ts\": 1, \"level\": \"error\", \"message\": \"x\"}}\n{{bad json\n")
+    f.write_text(
+        f'{line}\nnot a log line\n{{"ts": 1, "level": "error", "message": "x"}}\n{{bad json\n'
+    )
     report = parse_file(f)
     assert [x.kind for x in report.entries] == ["access", "app"]
     assert sum(report.skipped.values()) == 2

@@ -218,8 +218,10 @@ def test_down_stops_step_daemons_in_reverse_start_order(
 
     assert cli.main(["down"]) == 0
     out = capsys.readouterr().out
-    assert out.index("last: stopped") < out.index("plane-daemon: stopped") < out.index(
-        "first: stopped"
+    assert (
+        out.index("last: stopped")
+        < out.index("plane-daemon: stopped")
+        < out.index("first: stopped")
     )
     assert not any(process_alive(pid) for pid in pids)
 

@@ -97,8 +97,14 @@ MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "latitude string": _set("location.lat", "43.4231"),
     "tags changed": _set("tags.loop", "B2"),
     "firmware changed": _set("firmware", "3.2.2"),
-    "status changed": _set("status", {"state": "WARN", "code": "TURB-VIB-WARN",
-                                      "message": "Vibration 6.1 mm/s above warning limit 6"}),
+    "status changed": _set(
+        "status",
+        {
+            "state": "WARN",
+            "code": "TURB-VIB-WARN",
+            "message": "Vibration 6.1 mm/s above warning limit 6",
+        },
+    ),
     "status changed to invalid": _set("status.state", "FINE"),
     "longitude string": _set("location.lon", "-106.3"),
     "location extra": _set("location.alt", 1200),

@@ -127,7 +127,9 @@ def test_a_high_fault_rate_makes_a_small_fleet_fault_with_matching_statuses() ->
             limit = next(
                 lim for lim in MODELS[device_type].limits if f"-{lim.stem}-" in status["code"]
             )
-            assert status["code"] == f"{status['code'].split('-')[0]}-{limit.stem}-{status['state']}"
+            assert (
+                status["code"] == f"{status['code'].split('-')[0]}-{limit.stem}-{status['state']}"
+            )
             value = payload["metrics"][limit.metric]
             bound = limit.alert if status["state"] == "ALERT" else limit.warn
             assert (value > bound) if limit.high else (value < bound), (status, value)
