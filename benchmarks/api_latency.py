@@ -36,7 +36,8 @@ from tests.support.redis_data import fleet, write_devices
 from tests.support.wait import wait_for
 from tier0_common.catalog import DeviceState
 from tier0_common.keys import ensure_device_index
-from tier0_devenv import binaries
+from tier0_devenv import infra
+from tier0_devenv.processes import Supervisor
 
 ENDPOINTS = (
     "/api/devices/active",
@@ -81,28 +82,10 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="tier0-api-bench-"))
     redis_port, api_port = free_port(), free_port()
     procs: list[subprocess.Popen[bytes]] = []
-    binaries_found = binaries.redis()
+    # The same supervised Redis (Query Engine + JSON) as `make up` and the test fixtures.
+    supervisor = Supervisor(workdir)
     try:
-        procs.append(
-            subprocess.Popen(
-                [
-                    binaries_found.server,
-                    "--port",
-                    str(redis_port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(workdir),
-                    *(arg for module in binaries_found.modules for arg in ("--loadmodule", module)),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
+        supervisor.start(infra.redis_specs(workdir, redis_port, name="redis-bench")[0])
         client = redis.Redis(port=redis_port, decode_responses=True, protocol=2)
         wait_for(client.ping, 15, what="redis to answer PING")
         ensure_device_index(client)
@@ -162,6 +145,7 @@ def main() -> None:
                 )
             print(f"load average after the run: {os.getloadavg()[0]:.2f}")
     finally:
+        supervisor.stop("redis-bench")
         for proc in reversed(procs):
             proc.terminate()
             try:

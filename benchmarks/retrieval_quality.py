@@ -21,7 +21,6 @@ import asyncio
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,7 +53,8 @@ from tier0_ai.logs import generator as log_generator  # noqa: E402
 from tier0_ai.settings import Settings  # noqa: E402
 from tier0_ai.state import AIState  # noqa: E402
 from tier0_common.catalog import SITE_IDS  # noqa: E402
-from tier0_devenv import binaries  # noqa: E402
+from tier0_devenv import infra  # noqa: E402
+from tier0_devenv.processes import Supervisor  # noqa: E402
 
 Pred = Callable[[ImageAnnotation], bool]
 
@@ -266,25 +266,9 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="tier0-ai-bench-"))
     port = free_port()
-    found = binaries.redis()
-    proc = subprocess.Popen(
-        [
-            found.server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-            *(a for m in found.modules for a in ("--loadmodule", m)),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # The same supervised Redis (Query Engine + JSON) as `make up` and the test fixtures.
+    supervisor = Supervisor(workdir)
+    supervisor.start(infra.redis_specs(workdir, port, name="redis-bench")[0])
     try:
         sync = redis.Redis(port=port, decode_responses=True, protocol=2)
         wait_for(sync.ping, 15, what="redis to answer PING")
@@ -386,8 +370,7 @@ def main() -> None:
                 f"p50={pct(samples, 0.5):.1f} ms p95={pct(samples, 0.95):.1f} ms (target p95 <= 300 ms)"
             )
     finally:
-        proc.terminate()
-        proc.wait(10)
+        supervisor.stop("redis-bench")
 
 
 if __name__ == "__main__":
