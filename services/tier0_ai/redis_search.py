@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+
+from tier0_common import search_index
 
 DIALECT: tuple[str, str] = ("DIALECT", "2")
 _TAG_SPECIAL = re.compile(r"([^A-Za-z0-9_])")
@@ -60,21 +61,12 @@ def aggregate_rows(reply: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 async def index_exists(client: aioredis.Redis, index: str) -> bool:
-    names = await client.execute_command("FT._LIST")
-    return any((n.decode() if isinstance(n, bytes) else n) == index for n in names)
+    return await search_index.index_exists(client, index)
 
 
 async def create_index(client: aioredis.Redis, index: str, args: Sequence[str | int]) -> bool:
     """FT.CREATE unless it exists; True when created. Idempotent under races."""
-    if await index_exists(client, index):
-        return False
-    try:
-        await client.execute_command("FT.CREATE", index, *args)
-    except ResponseError as exc:
-        if "already exists" not in str(exc).lower():
-            raise
-        return False
-    return True
+    return await search_index.ensure_index(client, index, args)
 
 
 async def drop_index(client: aioredis.Redis, index: str, *, delete_docs: bool) -> None:

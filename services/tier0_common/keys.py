@@ -132,19 +132,6 @@ def ensure_device_index(client: object) -> bool:
     Takes a synchronous ``redis.Redis``; idempotent, so every component that needs the
     index may call it at start-up without ordering constraints between them.
     """
-    import redis
+    from .search_index import ensure_index_sync
 
-    assert isinstance(client, redis.Redis)
-    try:
-        client.execute_command("FT.INFO", DEVICE_INDEX)
-        return False
-    except redis.ResponseError as exc:
-        if "unknown index" not in str(exc).lower() and "no such index" not in str(exc).lower():
-            raise
-    try:
-        client.execute_command("FT.CREATE", DEVICE_INDEX, *DEVICE_INDEX_SCHEMA)
-    except redis.ResponseError as exc:
-        if "already exists" not in str(exc).lower():
-            raise
-        return False
-    return True
+    return ensure_index_sync(client, DEVICE_INDEX, DEVICE_INDEX_SCHEMA)

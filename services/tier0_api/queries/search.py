@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from tier0_common import search_index
+
 from ..observability import timed_query
 
 _TAG_SPECIAL = re.compile(r"([^A-Za-z0-9])")
@@ -73,11 +75,6 @@ class IndexMissing(RuntimeError):
     """idx:dev does not exist (fresh Redis before any component created it)."""
 
 
-def _is_missing_index(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "no such index" in text or "unknown index" in text
-
-
 async def execute(client: Any, name: str, *commands: tuple[Any, ...]) -> list[Any]:
     """Send ``commands`` in one round trip (a non-transactional pipeline) and time it."""
     import redis
@@ -91,6 +88,6 @@ async def execute(client: Any, name: str, *commands: tuple[Any, ...]) -> list[An
                     pipe.execute_command(*command)
                 return list(await pipe.execute())
         except redis.ResponseError as exc:
-            if _is_missing_index(exc):
+            if search_index.is_missing_index_error(exc):
                 raise IndexMissing(str(exc)) from exc
             raise

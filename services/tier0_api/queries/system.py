@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tier0_common import search_index
 from tier0_common.keys import DEVICE_INDEX, DEVICE_INDEX_SCHEMA, INGEST_LAST, canary_key
 
 from .search import execute, pairs, to_float
@@ -39,19 +40,6 @@ async def canary(client: Any, canary_id: str) -> float | None:
 
 
 async def ensure_index(client: Any) -> bool:
-    """Create idx:dev if missing; True when this call created it.
-
-    The async twin of tier0_common.keys.ensure_device_index (same schema constant), so
-    the API never blocks its event loop on a synchronous client.
-    """
-    import redis
-
-    if await index_exists(client):
-        return False
-    try:
-        await execute(client, "index_create", ("FT.CREATE", DEVICE_INDEX, *DEVICE_INDEX_SCHEMA))
-    except redis.ResponseError as exc:
-        if "already exists" not in str(exc).lower():
-            raise
-        return False
-    return True
+    """Create idx:dev if missing; True when this call created it (async, so the API
+    never blocks its event loop on a synchronous client)."""
+    return await search_index.ensure_index(client, DEVICE_INDEX, DEVICE_INDEX_SCHEMA)
