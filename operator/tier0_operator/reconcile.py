@@ -400,8 +400,11 @@ class Failover:
             progressing=(False, "Completed", message),
             blocked=_not_blocked(spec.force),
         )
-        self._write_status(req.namespace, req.name, status)
+        # The group records its new active region before the object says Completed, so
+        # whoever sees Completed also sees the group on the target (and a crash between
+        # the two resumes through the no-op path below, which records it too).
         self._release(req, group, transitioned=True)
+        self._write_status(req.namespace, req.name, status)
         self._observe(req, latency)
         metrics.FAILOVERS.labels(outcome="completed").inc()
         if group.name:
@@ -535,14 +538,19 @@ class Failover:
         """A lock is stale when its holder is gone or finished (it died before releasing)."""
         return failover_finished(self.kube, namespace, holder)
 
-    def _release(self, req: Request, group: GroupSpec, *, transitioned: bool = False) -> None:
+    def _release(
+        self, req: Request, group: GroupSpec, *, transitioned: bool = False, settled: bool = False
+    ) -> None:
+        """Free the Services' lock and update the group: ``settled`` when its Services now
+        select the target; ``transitioned`` when this request moved them there."""
         locks.release(self.kube, req.namespace, group.services, req.name)
         if not group.name:
             return
         patch: dict[str, Any] = {"failoverInProgress": None}
+        if settled or transitioned:
+            patch["activeRegion"] = req.spec.target_region
         if transitioned:
             now = time.time()
-            patch["activeRegion"] = req.spec.target_region
             patch["lastTransitionTime"] = to_rfc3339(now)
             if req.spec.reason == AUTOMATIC_REASON:
                 current = self._group_status(req.namespace, group.name).get("transitions") or []
@@ -731,8 +739,10 @@ class Failover:
             progressing=(False, "Completed", message),
             blocked=(False, "GatesPassed", message),
         )
+        # Already on the target (e.g. resumed after a crash that followed the patch):
+        # the group must still name the target as active, without counting a transition.
+        self._release(req, group, settled=True)
         self._write_status(req.namespace, req.name, status)
-        self._release(req, group)
         metrics.FAILOVERS.labels(outcome="completed").inc()
 
     def _fail(self, req: Request, group: GroupSpec, plan: SelectorPlan, message: str) -> None:
