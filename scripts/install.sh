@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything tier0 needs on a fresh Debian 12 machine, idempotently and pinned:
 #   - Debian packages: Mosquitto, RabbitMQ, Prometheus, openssl (apt)
-#   - a Python virtualenv at .venv with requirements-dev.txt (pip)
+#   - a Python virtualenv at .venv with requirements-dev.txt, the hashed lock of every
+#     transitive dependency (pip --require-hashes; scripts/lock.sh regenerates it)
 #   - the local Kubernetes control plane binaries, built from Go modules and cached
 #     outside the repo (devenv/k8s/build.sh); skip with TIER0_SKIP_K8S=1
 # Re-running is cheap: every step checks before it works.
@@ -36,10 +37,11 @@ if [ ! -x .venv/bin/python ]; then
   $PY -m venv .venv
 fi
 stamp=.venv/.tier0-requirements.sha256
-want=$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements-dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "python: installing pinned requirements (requirements-dev.txt)"
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+  log "python: installing the hashed lock (requirements-dev.txt)"
+  # --require-hashes: a file whose hash is not in the lock is refused, whatever the index serves.
+  .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.txt
   echo "$want" > "$stamp"
 else
   log "python: .venv up to date"
