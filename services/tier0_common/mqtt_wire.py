@@ -1,4 +1,4 @@
-"""A minimal MQTT 3.1.1 codec (QoS 0 publish, subscribe, keep-alive), bytes in, bytes out.
+"""A minimal MQTT 3.1.1 codec (QoS 0/1 publish, subscribe, keep-alive), bytes in, bytes out.
 
 Why our own codec rather than a client library: the telemetry path moves 100,000
 messages a second, and on these machines the per-message cost of the Python clients is
@@ -6,14 +6,20 @@ the ceiling, not the broker or the socket (measured on a busy 2-core box with th
 seed's 400-byte payload, C publisher -> Mosquitto 2.0.11 -> subscriber + orjson parse:
 paho-mqtt 2.2 ~21,000 msg/s, gmqtt 0.8.0 ~28,600 msg/s, a reader that slices many
 packets out of one large ``recv`` ~79,000 msg/s; see docs/ingest.md). Both the IoT
-simulator and the ingest worker only need QoS 0 PUBLISH, CONNECT, SUBSCRIBE (shared
-subscriptions are plain topic filters to a 3.1.1 client), PINGREQ and DISCONNECT, so
-this module is kept to exactly that and has no I/O of its own: the callers own their
-sockets, which lets them read and write in large chunks.
+simulator and the ingest worker only need PUBLISH at QoS 0 and 1 with PUBACK, CONNECT
+(clean or persistent session), SUBSCRIBE (shared subscriptions are plain topic filters
+to a 3.1.1 client), PINGREQ and DISCONNECT, so this module is kept to exactly that and
+has no I/O of its own: the callers own their sockets, which lets them read and write
+in large chunks.
 
-Anything the codec does not understand is returned as an ``Other`` packet for the
-caller to log; a malformed frame raises ``ProtocolError`` (the caller drops the
-connection and reconnects, as the spec requires).
+One bad packet must never cost a session (two regions' workers once dropped their
+sessions together over one 2 MB message). MQTT frames carry their length, so a
+``Decoder`` can step over any packet it cannot or will not take -- larger than its
+limit (skipped as it streams past, never buffered), a PUBLISH whose topic or packet id
+runs past its frame, an unsupported QoS, a reserved packet type -- and hands it back as
+``Rejected`` with the reason for the caller to count and dead-letter. Only a stream
+whose framing itself is lost (a remaining length longer than 4 bytes) cannot be
+resynchronised: the decoder then reports ``broken`` and the caller reconnects.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ class PacketType(IntEnum):
 
 
 PINGREQ: Final = b"\xc0\x00"
+PINGRESP: Final = b"\xd0\x00"
 DISCONNECT: Final = b"\xe0\x00"
 
 #: CONNACK return codes of MQTT 3.1.1, section 3.2.2.3.
@@ -60,6 +67,24 @@ SUBACK_FAILURE: Final = 0x80
 
 class ProtocolError(ValueError):
     """The byte stream is not valid MQTT 3.1.1; the connection must be dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A packet the decoder stepped over: why, and what it knows of it.
+
+    ``reason`` reads ``<kind>: <detail>`` (kinds: ``too_large``, ``malformed``,
+    ``unsupported``, ``unknown_type``). ``topic`` is the PUBLISH topic when it could be
+    read, ``head`` the first bytes of the payload (or body), ``size`` the frame's
+    remaining length, and ``packet_id`` the id to PUBACK when it was a QoS 1 PUBLISH
+    (the broker would otherwise send it again after every reconnect).
+    """
+
+    reason: str
+    topic: bytes
+    head: bytes
+    size: int
+    packet_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +160,32 @@ def encode_publish(topic: bytes, payload: bytes) -> bytes:
     return publish_prefix(topic, len(payload)) + payload
 
 
+def encode_publish_qos1(
+    topic: bytes, payload: bytes, packet_id: int, *, dup: bool = False
+) -> bytes:
+    """One QoS 1, non-retained PUBLISH frame (``dup`` on a retransmission)."""
+    if not 1 <= packet_id <= 0xFFFF:
+        raise ValueError(f"packet id {packet_id} out of range 1-65535")
+    body_length = 4 + len(topic) + len(payload)
+    return (
+        bytes([0x3A if dup else 0x32])
+        + encode_remaining_length(body_length)
+        + len(topic).to_bytes(2, "big")
+        + topic
+        + packet_id.to_bytes(2, "big")
+        + payload
+    )
+
+
+def encode_puback(packet_id: int) -> bytes:
+    return b"\x40\x02" + packet_id.to_bytes(2, "big")
+
+
+def encode_pubacks(packet_ids: list[int]) -> bytes:
+    """PUBACKs for many packet ids in one write (the ingest acks a whole batch)."""
+    return b"".join(b"\x40\x02" + i.to_bytes(2, "big") for i in packet_ids)
+
+
 def publish_prefix(topic: bytes, payload_length: int) -> bytes:
     """Everything of a QoS 0 PUBLISH frame before its payload."""
     body_length = 2 + len(topic) + payload_length
@@ -159,60 +210,166 @@ def parse_suback(packet: Other) -> tuple[int, list[int]]:
     return int.from_bytes(packet.body[:2], "big"), list(packet.body[2:])
 
 
-def split_packets(
-    buffer: bytes | bytearray, max_packet: int = MAX_REMAINING_LENGTH
-) -> tuple[list[tuple[bytes, bytes]], list[Other], int]:
-    """Cut every complete packet out of ``buffer``.
+#: Body bytes of a rejected packet kept for its dead letter (and awaited before an
+#: oversized one is stepped over, so the topic is known).
+REJECT_HEAD_BYTES: Final = 2048
+_RESERVED_TYPES: Final = (0, 15)
 
-    Returns ``(publishes, others, consumed)``: publishes as ``(topic, payload)`` in
-    arrival order, every other packet as ``Other``, and how many bytes were used (the
-    caller keeps ``buffer[consumed:]`` for the next read). Packets larger than
-    ``max_packet`` raise ``ProtocolError``: the caller's defence against a stream that
-    announces a huge frame it would otherwise buffer.
 
-    This loop is the ingest hot path, hence the flat code and local names.
+@dataclass(slots=True)
+class Decoded:
+    """What one ``Decoder.feed`` produced.
+
+    ``publishes`` are ``(topic, payload)`` in arrival order; ``acks`` the packet ids of
+    the QoS 1 ones among them and among ``rejected`` (to PUBACK once handled);
+    ``broken`` says why the stream can no longer be framed (then nothing more is read).
     """
-    publishes: list[tuple[bytes, bytes]] = []
-    others: list[Other] = []
-    append = publishes.append
-    view = bytes(buffer)
-    end = len(view)
-    pos = 0
-    while end - pos >= 2:
-        header = view[pos]
-        cursor = pos + 1
-        length = view[cursor]
-        cursor += 1
-        if length & 0x80:
-            length &= 0x7F
-            shift = 7
-            while True:
-                if cursor >= end:
-                    return publishes, others, pos
-                byte = view[cursor]
-                cursor += 1
-                length |= (byte & 0x7F) << shift
-                if not byte & 0x80:
+
+    publishes: list[tuple[bytes, bytes]]
+    acks: list[int]
+    others: list[Other]
+    rejected: list[Rejected]
+    broken: str | None = None
+
+
+class Decoder:
+    """Frames an MQTT byte stream fed in chunks of any size, one connection's worth.
+
+    Every complete packet comes out of ``feed`` exactly once, whatever the chunking;
+    a packet above ``max_packet`` bytes comes out as ``Rejected`` as soon as its first
+    ``REJECT_HEAD_BYTES`` arrived, and the rest of it is discarded as it streams in,
+    so the decoder holds at most ``max_packet`` + 5 bytes. Make a new one per
+    connection.
+    """
+
+    def __init__(self, max_packet: int = MAX_REMAINING_LENGTH) -> None:
+        if not 0 < max_packet <= MAX_REMAINING_LENGTH:
+            raise ValueError(f"max_packet {max_packet} out of range 1-{MAX_REMAINING_LENGTH}")
+        self.max_packet = max_packet
+        self._buffer = b""
+        self._skip = 0
+        self._broken: str | None = None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held for an incomplete packet."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> Decoded:
+        """Take the next chunk of the stream; returns every packet it completed.
+
+        This loop is the ingest hot path, hence the flat code and local names.
+        """
+        out = Decoded([], [], [], [])
+        if self._broken is not None:
+            out.broken = self._broken
+            return out
+        if self._skip:
+            if len(data) <= self._skip:
+                self._skip -= len(data)
+                return out
+            data = data[self._skip :]
+            self._skip = 0
+        view = self._buffer + data if self._buffer else bytes(data)
+        publishes = out.publishes
+        append = publishes.append
+        acks = out.acks
+        max_packet = self.max_packet
+        end = len(view)
+        pos = 0
+        while end - pos >= 2:
+            header = view[pos]
+            cursor = pos + 1
+            length = view[cursor]
+            cursor += 1
+            if length & 0x80:
+                length &= 0x7F
+                shift = 7
+                while True:
+                    if cursor >= end:
+                        self._buffer = view[pos:]
+                        return out
+                    byte = view[cursor]
+                    cursor += 1
+                    length |= (byte & 0x7F) << shift
+                    if not byte & 0x80:
+                        break
+                    shift += 7
+                    if shift > 21:
+                        self._broken = out.broken = "remaining length longer than 4 bytes"
+                        self._buffer = b""
+                        return out
+            stop = cursor + length
+            if length > max_packet:
+                # Wait for the head (bounded), report, then step over the rest unread.
+                if end - cursor < min(length, REJECT_HEAD_BYTES):
                     break
-                shift += 7
-                if shift > 21:
-                    raise ProtocolError("remaining length longer than 4 bytes")
-        if length > max_packet:
-            raise ProtocolError(f"packet of {length} bytes exceeds the {max_packet} limit")
-        stop = cursor + length
-        if stop > end:
-            break
-        if header >> 4 == 3:
-            if length < 2:
-                raise ProtocolError("PUBLISH shorter than its topic length")
-            topic_end = cursor + 2 + ((view[cursor] << 8) | view[cursor + 1])
-            if topic_end > stop:
-                raise ProtocolError("PUBLISH topic runs past the packet")
-            # QoS 1/2 deliveries carry a 2-byte packet id after the topic. We subscribe
-            # with QoS 0 so the broker downgrades, but stay correct if one arrives.
-            payload_start = topic_end + 2 if header & 0x06 else topic_end
-            append((view[cursor + 2 : topic_end], view[payload_start:stop]))
-        else:
-            others.append(Other(header >> 4, header & 0x0F, view[cursor:stop]))
-        pos = stop
-    return publishes, others, pos
+                reason = f"too_large: packet of {length} bytes exceeds the {max_packet} limit"
+                self._rejected(
+                    out, header, view[cursor : cursor + REJECT_HEAD_BYTES], length, reason
+                )
+                if stop > end:
+                    self._skip = stop - end
+                    pos = end
+                    break
+                pos = stop
+                continue
+            if stop > end:
+                break
+            kind = header >> 4
+            if kind == 3:
+                qos = (header >> 1) & 3
+                # A frame too short for the topic length counts as an overrun.
+                topic_end = (
+                    cursor + 2 + ((view[cursor] << 8) | view[cursor + 1])
+                    if length >= 2
+                    else end + 1
+                )
+                if qos == 0 and topic_end <= stop:
+                    append((view[cursor + 2 : topic_end], view[topic_end:stop]))
+                elif qos == 1 and topic_end + 2 <= stop:
+                    acks.append((view[topic_end] << 8) | view[topic_end + 1])
+                    append((view[cursor + 2 : topic_end], view[topic_end + 2 : stop]))
+                else:
+                    reason = _publish_fault(qos, topic_end > stop)
+                    self._rejected(out, header, view[cursor:stop], length, reason)
+            elif kind in _RESERVED_TYPES:
+                reason = f"unknown_type: packet type {kind}"
+                self._rejected(out, header, view[cursor:stop], length, reason)
+            else:
+                out.others.append(Other(kind, header & 0x0F, view[cursor:stop]))
+            pos = stop
+        self._buffer = view[pos:] if pos < end else b""
+        return out
+
+    @staticmethod
+    def _rejected(out: Decoded, header: int, body: bytes, size: int, reason: str) -> None:
+        rejected = _reject(header, body, size, reason)
+        out.rejected.append(rejected)
+        if rejected.packet_id is not None:
+            out.acks.append(rejected.packet_id)
+
+
+def _publish_fault(qos: int, topic_overruns: bool) -> str:
+    if qos == 3:
+        return "malformed: PUBLISH with QoS 3"
+    if qos == 2:
+        return "unsupported: QoS 2 PUBLISH (subscriptions ask for QoS 1 at most)"
+    if topic_overruns:
+        return "malformed: PUBLISH topic runs past the packet"
+    return "malformed: QoS 1 PUBLISH without a packet id"
+
+
+def _reject(header: int, body: bytes, size: int, reason: str) -> Rejected:
+    """A Rejected from a packet's first body bytes (its topic and id when readable)."""
+    if header >> 4 != 3 or len(body) < 2:
+        return Rejected(reason, b"", body[:REJECT_HEAD_BYTES], size)
+    topic_end = 2 + ((body[0] << 8) | body[1])
+    if topic_end > len(body):
+        return Rejected(reason, b"", body[:REJECT_HEAD_BYTES], size)
+    topic = body[2:topic_end]
+    qos = (header >> 1) & 3
+    if qos == 1 and topic_end + 2 <= len(body) and topic_end + 2 <= size:
+        packet_id = (body[topic_end] << 8) | body[topic_end + 1]
+        return Rejected(reason, topic, body[topic_end + 2 :], size, packet_id or None)
+    return Rejected(reason, topic, body[topic_end:], size)

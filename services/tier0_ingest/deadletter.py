@@ -39,16 +39,22 @@ def add_dead_letter(
     reason: str,
     payload: bytes,
     where: str = "",
+    size: int | None = None,
 ) -> None:
-    """Queue an XADD of one dead letter on a redis pipeline (sync or async) and count it."""
+    """Queue an XADD of one dead letter on a redis pipeline (sync or async) and count it.
+
+    ``size`` is the whole message's when ``payload`` is only its head (an oversized
+    MQTT packet is stepped over, never read whole).
+    """
     kept = payload[:MAX_KEPT_PAYLOAD]
+    size = len(payload) if size is None else size
     pipe.xadd(
         stream,
         {
             "reason": reason[:500],
             "where": where[:256],
-            "size": str(len(payload)),
-            "truncated": "1" if len(payload) > len(kept) else "0",
+            "size": str(size),
+            "truncated": "1" if size > len(kept) else "0",
             "payload": kept,
             "at": f"{time.time():.3f}",
         },

@@ -69,9 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         MqttSession(
             settings.mqtt_host,
             settings.mqtt_port,
-            client_id(settings.region),
+            settings.mqtt_client_id or client_id(settings.share_group),
             settings.topic_filters,
             keepalive=settings.mqtt_keepalive,
+            qos=settings.mqtt_subscribe_qos,
+            clean_session=settings.mqtt_clean_session,
         ),
         TelemetryWriter(
             RespPipe(settings.redis_host, settings.redis_port, settings.redis_secret),

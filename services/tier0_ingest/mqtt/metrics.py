@@ -48,9 +48,20 @@ PENDING = Gauge(
     "tier0_mqtt_ingest_pending_devices",
     "Device states held for the next Redis write (grows while Redis is away)",
 )
+REJECTED_PACKETS = Counter(
+    "tier0_mqtt_ingest_rejected_packets_total",
+    "MQTT packets the decoder stepped over (too large, malformed, unsupported QoS, "
+    "unknown type); each is also dead-lettered, and the session carries on",
+    ["reason"],
+)
 MQTT_CONNECTS = Counter("tier0_mqtt_ingest_mqtt_connects_total", "Sessions opened to Mosquitto")
 MQTT_DISCONNECTS = Counter(
-    "tier0_mqtt_ingest_mqtt_disconnects_total", "Sessions lost (broker restart, network, protocol)"
+    "tier0_mqtt_ingest_mqtt_disconnects_total",
+    "Sessions lost (broker restart, network, a stream whose framing is lost)",
+)
+ACKED = Counter(
+    "tier0_mqtt_ingest_acked_total",
+    "QoS 1 deliveries PUBACKed after Redis confirmed their write or dead letter",
 )
 LAST_WRITE = Gauge(
     "tier0_mqtt_ingest_last_write_timestamp_seconds", "Epoch seconds of the last Redis write"

@@ -26,6 +26,25 @@ class MqttIngestSettings(IngestSettingsBase):
         "Default tier0-<REGION>: each region gets every message once",
     )
     mqtt_keepalive: int = Field(30, ge=5, le=600, description="MQTT keep-alive, seconds")
+    mqtt_client_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="MQTT client id; must be stable per replica so a restart resumes the "
+        "broker's session. Default <share group>-<hostname>",
+    )
+    mqtt_subscribe_qos: int = Field(
+        1,
+        ge=0,
+        le=1,
+        description="QoS the subscriptions ask for; 1 delivers each QoS 1 message at least "
+        "once (acked after its Redis write), 0 makes everything at most once",
+    )
+    mqtt_clean_session: bool = Field(
+        False,
+        description="false: the broker keeps this replica's session and QoS 1 messages "
+        "while it is away; true: every connect starts afresh (loses them)",
+    )
     batch_max: int = Field(
         2000, ge=1, le=100_000, description="messages per Redis pipeline (a flush starts at this)"
     )

@@ -1,17 +1,21 @@
-"""The ingest loop: read MQTT in chunks, validate, batch, write; survive both servers.
+"""The ingest loop: read MQTT in chunks, validate, batch, write, ack; survive both servers.
 
 One thread, no callbacks: each turn waits (select) for the broker socket at most until
 the current batch is due, takes every packet that arrived, and flushes when the batch
 is full (BATCH_MAX) or old enough (BATCH_MAX_WAIT_MS). If the broker goes away the
-worker reconnects with back-off (QoS 0: what the broker sent meanwhile is gone, and
-devices publish again every interval); if Redis goes away it keeps reading and holds
-each device's newest state until Redis is back (see writer). Bad messages are dead-
-lettered, never raised.
+worker reconnects with back-off; if Redis goes away it keeps reading and holds each
+device's newest state until Redis is back (see writer). Bad messages and packets the
+decoder stepped over are dead-lettered, never raised.
+
+At-least-once for QoS 1: a delivery is PUBACKed only once Redis confirmed the batch
+that carries it (or its dead letter), so a worker killed at any moment leaves every
+unacked message with the broker, which sends it again to the resumed session. Acks
+belong to one connection: after a reconnect the broker resends what was not acked,
+and rewriting a device's state is idempotent.
 """
 
 from __future__ import annotations
 
-import os
 import select
 import socket
 import threading
@@ -24,8 +28,10 @@ import structlog
 from pydantic import ValidationError
 
 from tier0_common.catalog import CANARY_TOPIC_ROOT
+from tier0_common.mqtt_wire import Decoded, Rejected
 from tier0_common.schema import Canary
 
+from ..deadletter import reason_label
 from . import metrics
 from .session import MqttSession, SessionLost
 from .settings import MqttIngestSettings
@@ -52,6 +58,8 @@ class Totals:
     canaries: int = 0
     mqtt_connects: int = 0
     redis_failures: int = 0
+    rejected_packets: int = 0
+    acked: int = 0
 
 
 class Backoff:
@@ -73,8 +81,13 @@ class Backoff:
         return now >= self.not_before
 
 
-def client_id(region: str) -> str:
-    return f"tier0-ingest-{region}-{socket.gethostname()}-{os.getpid()}"
+def client_id(share_group: str) -> str:
+    """Stable across restarts of this replica, so the broker resumes its session.
+
+    The group is part of it: a session keeps its subscriptions, so a client id reused
+    with another group would receive every message once per group.
+    """
+    return f"{share_group}-{socket.gethostname()}"
 
 
 class IngestWorker:
@@ -93,6 +106,9 @@ class IngestWorker:
         self._lag_tick = 0
         self._summary_due = time.monotonic() + settings.summary_interval_seconds
         self._summary_written = 0
+        #: QoS 1 packet ids of messages not yet sent to Redis, and of the batch in flight.
+        self._acks_pending: list[int] = []
+        self._acks_inflight: list[int] = []
 
     def stop(self) -> None:
         """Ask the loop to write what it holds and return; safe from a signal handler."""
@@ -111,21 +127,27 @@ class IngestWorker:
         now = time.monotonic()
         if not self.session.connected and self._mqtt_backoff.ready(now):
             self._connect(now)
-        publishes: list[tuple[bytes, bytes]] = []
+        decoded: Decoded | None = None
         wait = self._wait_seconds(now)
         if self.session.connected:
             try:
                 ready, _, _ = select.select([self.session], [], [], wait)
                 if ready:
-                    publishes = self.session.read()
+                    decoded = self.session.read()
                 self.session.keep_alive()
             except SessionLost as exc:
                 self._lost(exc)
         else:
             self._stop.wait(wait)
-        if publishes:
-            self._handle(publishes, time.time())
-        self._maybe_flush(idle=not publishes)
+        if decoded is not None:
+            if decoded.publishes:
+                self._handle(decoded.publishes, time.time())
+            for rejected in decoded.rejected:
+                self._reject(rejected)
+            self._acks_pending += decoded.acks
+            if decoded.broken:
+                self._lost(SessionLost(f"protocol error: {decoded.broken}"))
+        self._maybe_flush(idle=decoded is None or not decoded.publishes)
         self._maybe_summarise()
 
     def _connect(self, now: float) -> None:
@@ -145,6 +167,9 @@ class IngestWorker:
         )
 
     def _lost(self, exc: SessionLost) -> None:
+        # Packet ids die with the connection; the broker resends what was not acked.
+        self._acks_pending.clear()
+        self._acks_inflight.clear()
         metrics.MQTT_DISCONNECTS.inc()
         wait = self._mqtt_backoff.failed(time.monotonic())
         log.warning("mqtt_session_lost", error=str(exc), retry_in=round(wait, 2))
@@ -191,6 +216,19 @@ class IngestWorker:
         self.totals.accepted += accepted
         metrics.RECEIVED.inc(len(publishes))
 
+    def _reject(self, packet: Rejected) -> None:
+        """A packet the decoder stepped over: dead-lettered and counted, session kept."""
+        self.totals.dead_letters += 1
+        self.totals.rejected_packets += 1
+        metrics.REJECTED_PACKETS.labels(reason=reason_label(packet.reason)).inc()
+        self.writer.dead_letter(packet.reason, packet.topic, packet.head, size=packet.size)
+        log.warning(
+            "mqtt_packet_rejected",
+            reason=packet.reason,
+            topic=packet.topic.decode(errors="replace")[:256],
+            size=packet.size,
+        )
+
     def _canary(self, topic: bytes, payload: bytes, now: float) -> None:
         topic_id = topic[len(_CANARY_PREFIX) :].decode(errors="replace")
         try:
@@ -219,13 +257,18 @@ class IngestWorker:
         )
         try:
             if due or (idle and writer.pending_messages == 0):
-                sent = writer.flush()
-                self.totals.written += sent
+                self._flush()
                 if writer.pending_messages == 0:
                     self._batch_started = now
             elif idle:
                 writer.settle()
+                self._ack_inflight()
+        except SessionLost as exc:
+            self._lost(exc)
         except RedisDown as exc:
+            # Nothing is acked that Redis may not hold: the batch in flight goes back.
+            self._acks_pending[:0] = self._acks_inflight
+            self._acks_inflight = []
             self.totals.redis_failures += 1
             wait = self._redis_backoff.failed(now)
             metrics.PENDING.set(writer.pending_devices)
@@ -237,11 +280,37 @@ class IngestWorker:
             )
             return
         except RedisCommandErrors as exc:
+            # The rest of the batch landed and a retry would fail the same way: ack it.
             log.error("redis_commands_failed", count=len(exc.errors), first=exc.errors[0])
+            self._acks_inflight += self._acks_pending
+            self._acks_pending = []
+            self._ack_inflight()
         if self._redis_backoff.delay > FIRST_BACKOFF_SECONDS:
             log.info("redis_recovered")
         self._redis_backoff.reset()
         metrics.PENDING.set(writer.pending_devices)
+
+    def _flush(self) -> None:
+        """Send the pending batch; ack what Redis has now confirmed.
+
+        ``writer.flush`` first settles the batch in flight and writes the dead letters,
+        so when it returns the previous batch is stored; the one just sent is acked
+        after its own replies (next flush or settle).
+        """
+        sent = self.writer.flush()
+        self.totals.written += sent
+        self._ack_inflight()
+        self._acks_inflight, self._acks_pending = self._acks_pending, []
+        if not sent:
+            # Only dead letters or canaries were pending, and they are written.
+            self._ack_inflight()
+
+    def _ack_inflight(self) -> None:
+        if self._acks_inflight:
+            acks, self._acks_inflight = self._acks_inflight, []
+            self.totals.acked += len(acks)
+            metrics.ACKED.inc(len(acks))
+            self.session.ack(acks)
 
     def _maybe_summarise(self) -> None:
         now = time.monotonic()
@@ -264,7 +333,10 @@ class IngestWorker:
         """On stop: one last attempt to write what is held (Redis may be down)."""
         try:
             if self.writer.busy:
-                self.totals.written += self.writer.flush()
+                self._flush()
                 self.writer.settle()
+                self._ack_inflight()
+        except SessionLost:
+            pass
         except (RedisDown, RedisCommandErrors) as exc:
             log.warning("final_flush_failed", error=str(exc), lost=self.writer.pending_messages)

@@ -214,7 +214,10 @@ class TelemetryWriter:
         pending.site_msgs[site_id] = pending.site_msgs.get(site_id, 0) + 1
         pending.messages += 1
 
-    def dead_letter(self, reason: str, topic: bytes, payload: bytes) -> None:
+    def dead_letter(
+        self, reason: str, topic: bytes, payload: bytes, *, size: int | None = None
+    ) -> None:
+        """``size``: the whole message's, when ``payload`` is only its head."""
         recorder = _Recorder()
         add_dead_letter(
             recorder,
@@ -223,6 +226,7 @@ class TelemetryWriter:
             reason=reason,
             payload=payload,
             where=topic.decode(errors="replace"),
+            size=size,
         )
         for args, kwargs in recorder.calls:
             self._side.append(("xadd", args, kwargs))

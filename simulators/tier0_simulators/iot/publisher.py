@@ -62,15 +62,16 @@ class Publisher:
             sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
             sock.sendall(mqtt_wire.encode_connect(self.client_id, keepalive=self.keepalive))
-            buffer = b""
-            while True:
+            decoder = mqtt_wire.Decoder()
+            others: list[mqtt_wire.Other] = []
+            while not others:
                 data = sock.recv(64)
                 if not data:
                     raise OSError("broker closed the connection during CONNECT")
-                buffer += data
-                _, others, _ = mqtt_wire.split_packets(buffer)
-                if others:
-                    break
+                decoded = decoder.feed(data)
+                if decoded.broken or decoded.rejected:
+                    raise mqtt_wire.ProtocolError(decoded.broken or decoded.rejected[0].reason)
+                others = decoded.others
             _, code = mqtt_wire.parse_connack(others[0])
             if code != 0:
                 raise OSError(f"broker refused: {mqtt_wire.CONNACK_REASONS.get(code, code)}")

@@ -82,6 +82,8 @@ def start_worker(tmp_path: Path, group: str) -> Iterator[WorkerFactory]:
             "MQTT_HOST": mqtt_at.host,
             "MQTT_PORT": str(mqtt_at.port),
             "MQTT_SHARE_GROUP": f"{group}-{region}",
+            # Stable per replica in production; unique per started worker here.
+            "MQTT_CLIENT_ID": f"{group}-{region}-{len(workers)}",
             "METRICS_PORT": str(port),
             "BATCH_MAX_WAIT_MS": "20",
             "MQTT_KEEPALIVE": "5",
@@ -274,6 +276,49 @@ def test_bad_messages_are_dead_lettered_and_good_ones_keep_flowing(
     publish_raw(mosquitto_server, [(canary_topic("probe-1"), probe)])
     wait_for(lambda: redis1.get(canary_key("probe-1")), 10, what="canary recorded")
     assert 0 < redis1.ttl(canary_key("probe-1")) <= 600
+
+
+def test_a_2mb_message_and_a_malformed_packet_cost_neither_region_its_session(
+    mosquitto_server: Endpoint,
+    redis_region1: Endpoint,
+    redis_region2: Endpoint,
+    redis1: redis.Redis,
+    redis2: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    """One device's 2 MB message once made both regions drop their sessions together.
+    Now each worker steps over it (dead letter `too_large`, the session kept); a
+    malformed packet is the broker's to refuse (it drops that device only)."""
+    workers = [
+        start_worker("region1", redis_region1, mosquitto_server),
+        start_worker("region2", redis_region2, mosquitto_server),
+    ]
+    before = simulate(mosquitto_server, tmp_path / "a.jsonl", "--devices", "40", "--rounds", "1")
+    sample = before[0]
+    topic = f"og/field/{sample['site_id']}/{sample['device_type']}/{sample['device_id']}"
+    huge = orjson.dumps({**sample, "tags": {"blob": "x" * 2_000_000}})
+    assert len(huge) > 2_000_000
+    publish_raw(mosquitto_server, [(topic, huge)])
+    with socket.create_connection((mosquitto_server.host, mosquitto_server.port), 10) as sock:
+        sock.sendall(mqtt_wire.encode_connect(f"bad-{uuid.uuid4().hex[:6]}"))
+        assert sock.recv(4)[:1] == b"\x20"
+        sock.sendall(b"\x30\x05\x00\x09og/")  # topic length runs past the packet
+        sock.settimeout(10)
+        assert sock.recv(4096) == b"", "Mosquitto should drop the malformed publisher"
+    after = simulate(mosquitto_server, tmp_path / "b.jsonl", "--devices", "40", "--rounds", "1",
+                     "--seed", "8")  # fmt: skip
+    for client in (redis1, redis2):
+        wait_for(lambda c=client: site_messages(c) == 80, 30, what="80 good messages counted")
+        assert_hashes_match(client, last_by_device(after))
+        (letter,) = [entry for _, entry in client.xrange(DLQ_TELEMETRY)]
+        assert letter["reason"].startswith("too_large: packet of")
+        assert letter["where"] == topic and int(letter["size"]) > 2_000_000
+    for worker in workers:
+        assert worker.metric("tier0_mqtt_ingest_mqtt_connects_total") == 1
+        assert worker.metric("tier0_mqtt_ingest_mqtt_disconnects_total") == 0
+        assert worker.metric("tier0_mqtt_ingest_rejected_packets_total") == 1
+        assert '"mqtt_session_lost"' not in worker.log_text()
 
 
 @pytest.fixture
