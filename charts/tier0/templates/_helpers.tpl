@@ -37,7 +37,7 @@ name already contains the chart name is not repeated: release "tier0" gives
 {{- define "tier0.labels" -}}
 helm.sh/chart: {{ include "tier0.chart" . }}
 {{ include "tier0.selectorLabels" . }}
-app.kubernetes.io/version: {{ include "tier0.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/version: {{ include "tier0.versionLabel" . | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: tier0
 {{- with .Values.commonLabels }}
@@ -101,14 +101,50 @@ one (failover.enabled); with either off the API gets no Role and no token.
 {{- default (printf "%s-operator" (include "tier0.fullname" .)) .Values.operator.serviceAccount.name | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* The tier0 image tag: image.tag, else the chart's appVersion. */}}
-{{- define "tier0.imageTag" -}}
-{{- default .Chart.AppVersion .Values.image.tag }}
+{{/*
+An image reference from a repository and a tag that may pin a digest:
+"1.2@sha256:..." gives repository:1.2@sha256:..., "@sha256:..." repository@sha256:...,
+and an empty tag repository:<default>. Call with (dict "repository" R "tag" T "default" D).
+*/}}
+{{- define "tier0.imageRef" -}}
+{{- $parts := splitn "@" 2 (toString (.tag | default "")) }}
+{{- $tag := ternary .default $parts._0 (empty .tag) }}
+{{- .repository }}{{ with $tag }}:{{ . }}{{ end }}{{ with $parts._1 }}@{{ . }}{{ end }}
 {{- end }}
 
-{{/* The tier0 image reference; a tag containing "@" (tag@digest) is used as is. */}}
+{{/* The tier0 image tag without any digest: image.tag's part before "@", else the chart's appVersion. */}}
+{{- define "tier0.imageTag" -}}
+{{- (splitn "@" 2 (toString (.Values.image.tag | default "")))._0 | default .Chart.AppVersion }}
+{{- end }}
+
+{{/*
+The app.kubernetes.io/version label: the image tag made a valid label value (at most
+63 characters of [A-Za-z0-9._-], alphanumeric at both ends). A digest never gets here.
+*/}}
+{{- define "tier0.versionLabel" -}}
+{{- regexReplaceAll "[^-A-Za-z0-9_.]" (include "tier0.imageTag" .) "_" | trunc 63 | trimAll "-_." }}
+{{- end }}
+
+{{/* The tier0 image reference (API, ingest, simulators, helm test). */}}
 {{- define "tier0.image" -}}
-{{- printf "%s:%s" .Values.image.repository (include "tier0.imageTag" .) }}
+{{- include "tier0.imageRef" (dict "repository" .Values.image.repository "tag" .Values.image.tag "default" .Chart.AppVersion) }}
+{{- end }}
+
+{{/*
+The operator's image: operator.image.repository/tag when a repository is set (its tag
+defaulting to the appVersion, never to the other image's tag or digest), else image.*.
+*/}}
+{{- define "tier0.operatorImage" -}}
+{{- with .Values.operator.image.repository }}
+{{- include "tier0.imageRef" (dict "repository" . "tag" $.Values.operator.image.tag "default" $.Chart.AppVersion) }}
+{{- else }}
+{{- include "tier0.image" . }}
+{{- end }}
+{{- end }}
+
+{{/* A broker/Redis executable: NAME alone (found on the image's PATH) or under binDir. Call with (dict "binDir" D "name" N). */}}
+{{- define "tier0.binary" -}}
+{{- if .binDir }}{{ printf "%s/%s" (trimSuffix "/" .binDir) .name }}{{ else }}{{ .name }}{{ end }}
 {{- end }}
 
 {{/* Object names. */}}
@@ -212,22 +248,14 @@ prometheus.io/path: /metrics
 {{- end }}
 {{- end }}
 
-{{/* Pod-level security context of the tier0 image (non-root user 10001). */}}
+{{/* Pod-level security context of the tier0 image's pods (values podSecurityContext). */}}
 {{- define "tier0.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: 10001
-runAsGroup: 10001
-fsGroup: 10001
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.podSecurityContext }}
 {{- end }}
 
-{{/* Container-level security context shared by every container the chart runs. */}}
+{{/* Container-level security context of the tier0 image's containers (values securityContext). */}}
 {{- define "tier0.containerSecurityContext" -}}
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
-capabilities:
-  drop: [ALL]
+{{- toYaml .Values.securityContext }}
 {{- end }}
 
 {{/* Scheduling knobs shared by every pod (nodeSelector, tolerations, affinity). */}}

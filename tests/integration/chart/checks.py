@@ -17,6 +17,8 @@ Obj = dict[str, Any]
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+#: A label value as the API server accepts it (empty, or 63 characters at most).
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
 
 #: Environment variables the tier0 components read (docs/kubernetes.md lists them).
 TIER0_ENV = {
@@ -160,6 +162,27 @@ def services_select_pods(objects: list[Obj]) -> list[str]:
                         f"{label_of(svc)}: targetPort {target!r} missing in a selected pod"
                     )
     return problems
+
+
+def label_values_are_valid(objects: list[Obj]) -> list[str]:
+    """Every label value of every object and pod template is one the API server accepts
+    (an image tag with a digest, "v1@sha256:...", is not)."""
+    problems = []
+    templates = [(obj, t["metadata"]) for obj, t in pod_templates(objects)]
+    for obj, metadata in [*((o, o["metadata"]) for o in objects), *templates]:
+        for key, value in (metadata.get("labels") or {}).items():
+            if not isinstance(value, str) or not LABEL_VALUE.match(value):
+                problems.append(f"{label_of(obj)}: label {key}={value!r} is not a valid value")
+    return problems
+
+
+def root_filesystems_read_only(objects: list[Obj]) -> list[str]:
+    """Every container of every workload runs with a read-only root filesystem."""
+    return [
+        f"{label_of(obj)}: container {c['name']} has a writable root filesystem"
+        for obj, c in containers(objects)
+        if (c.get("securityContext") or {}).get("readOnlyRootFilesystem") is not True
+    ]
 
 
 def probes_use_declared_ports(objects: list[Obj]) -> list[str]:

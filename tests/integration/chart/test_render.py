@@ -70,6 +70,8 @@ def test_objects_fit_together(rendered: tuple[list[checks.Obj], dict[str, Any]])
         + checks.selectors_match_templates(objects)
         + checks.services_select_pods(objects)
         + checks.probes_use_declared_ports(objects)
+        + checks.label_values_are_valid(objects)
+        + checks.root_filesystems_read_only(objects)
         + checks.tier0_containers_are_consistent(objects)
         + checks.tokens_only_where_bound(objects)
         + checks.secrets_hold_no_values_literals(objects, values)
@@ -216,6 +218,16 @@ def test_checks_catch_broken_manifests(helm_cli: Helm) -> None:
     api["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["port"] = "web"
     ingest = checks.by_name(objects, "Deployment", "tier0-ingest-mqtt-region1")
     del ingest["spec"]["template"]["spec"]["automountServiceAccountToken"]
+    ingest["metadata"]["labels"]["app.kubernetes.io/version"] = "v1@sha256:abc"
+    broker = checks.by_name(objects, "StatefulSet", "tier0-rabbitmq")
+    del broker["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    assert checks.label_values_are_valid(objects) == [
+        "Deployment/tier0-ingest-mqtt-region1: label "
+        "app.kubernetes.io/version='v1@sha256:abc' is not a valid value"
+    ]
+    assert checks.root_filesystems_read_only(objects) == [
+        "StatefulSet/tier0-rabbitmq: container rabbitmq has a writable root filesystem"
+    ]
     assert checks.selectors_match_templates(objects)
     assert checks.tokens_only_where_bound(objects) == [
         "Deployment/tier0-ingest-mqtt-region1: mounts the token of unbound account tier0"

@@ -34,6 +34,15 @@ BAD_VALUES = {
     "persistence size not a quantity": (["redis.persistence.size=lots"], "size"),
     "api failover switch not a boolean": (["api.failover.enabled=sometimes"], "enabled"),
     "api account not a DNS name": (["api.serviceAccount.name=Region_API"], "name"),
+    "image tag with a colon": (["image.tag=v1:latest"], "tag"),
+    "digest that is not sha256 hex": (["image.tag=v1@sha256:xyz"], "tag"),
+    "operator pull policy unknown": (["operator.image.pullPolicy=Sometimes"], "pullPolicy"),
+    "group nodePort outside the NodePort range": (
+        ["api.service.groupNodePort=8080"],
+        "groupNodePort",
+    ),
+    "redis module not a .so path": (["redis.modules[0]=redisearch"], "modules"),
+    "relative broker binDir": (["rabbitmq.binDir=usr/lib"], "binDir"),
 }
 
 
