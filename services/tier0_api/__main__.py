@@ -17,6 +17,7 @@ from tier0_common.logs import configure_logging
 
 from .app import create_app
 from .settings import Settings
+from .shutdown import Drain, DrainingServer
 
 #: Module whose ``routers()`` returns extra APIRouters, mounted when it is importable.
 EXTRA_ROUTERS_MODULE = "tier0_ai.api"
@@ -38,15 +39,18 @@ def extra_routers() -> list[APIRouter]:
 def main() -> None:
     settings = Settings()
     configure_logging("tier0_api", settings.log_level)
-    app = create_app(settings, extra_routers=extra_routers())
-    uvicorn.run(
+    drain = Drain()
+    app = create_app(settings, extra_routers=extra_routers(), drain=drain)
+    config = uvicorn.Config(
         app,
         host=settings.api_host,
         port=settings.api_port,
         access_log=False,
         log_config=None,
         proxy_headers=True,
+        timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds + 0.999),
     )
+    DrainingServer(config, drain, settings.shutdown_drain_seconds).run()
 
 
 if __name__ == "__main__":

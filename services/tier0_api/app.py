@@ -35,6 +35,7 @@ from .queries.search import IndexMissing
 from .routes import builtin_routers, failover
 from .schemas import ErrorResponse
 from .settings import Settings
+from .shutdown import ConnectionPolicyMiddleware, Drain
 
 log = structlog.get_logger("tier0_api")
 
@@ -92,9 +93,13 @@ def _unavailable(settings: Settings, error: str, detail: str) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings | None = None, extra_routers: Iterable[APIRouter] = ()
+    settings: Settings | None = None,
+    extra_routers: Iterable[APIRouter] = (),
+    drain: Drain | None = None,
 ) -> FastAPI:
+    """``drain`` is shared with the server that flips it on SIGTERM (shutdown.py)."""
     settings = settings or Settings()
+    drain = drain or Drain()
     configure_logging("tier0_api", settings.log_level)
     app = FastAPI(
         title=f"tier0 region API ({settings.region})",
@@ -104,6 +109,7 @@ def create_app(
         responses={503: {"model": ErrorResponse, "description": "Redis unavailable"}},
     )
     app.state.settings = settings
+    app.state.drain = drain
     app.state.runtime = Runtime(startup_time=datetime.now(UTC), started_monotonic=time.monotonic())
     # Kubernetes credentials load on the first failover request, not here (kube/connection.py).
     app.state.failover_store = FailoverStore(Connection(settings))
@@ -146,4 +152,10 @@ def create_app(
             allow_headers=["*"],
         )
     app.add_middleware(ObservabilityMiddleware)
+    app.add_middleware(
+        ConnectionPolicyMiddleware,
+        region=settings.region,
+        drain=drain,
+        max_age=settings.connection_max_age_seconds,
+    )
     return app

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from fastapi import Depends, Request
 
 from .settings import Settings
+from .shutdown import Drain
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,11 @@ def get_redis(request: Request) -> aioredis.Redis:
     return client
 
 
+def get_drain(request: Request) -> Drain:
+    drain: Drain = request.app.state.drain
+    return drain
+
+
 def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -42,3 +48,4 @@ def get_runtime(request: Request) -> Runtime:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+DrainDep = Annotated[Drain, Depends(get_drain)]

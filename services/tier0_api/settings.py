@@ -75,6 +75,15 @@ class Settings(BaseSettings):
     failover_wait_seconds: Annotated[float, Field(ge=0, le=MAX_FAILOVER_WAIT_SECONDS)] = 15.0
     #: Connect/read timeout of one Kubernetes API call; past it the endpoints answer 503.
     kube_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
+    #: Seconds SIGTERM drains before shutting down: readiness answers 503, requests are
+    #: still served and every response says `Connection: close` (0: shut down at once).
+    shutdown_drain_seconds: Annotated[float, Field(ge=0, le=300)] = 0.0
+    #: Seconds in-flight requests get to finish once the drain is over (uvicorn's
+    #: graceful shutdown timeout); the pod's terminationGracePeriodSeconds covers both.
+    shutdown_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    #: A keep-alive connection older than this is closed after its next response, so
+    #: clients follow a Service that moved to another region (0: never).
+    connection_max_age_seconds: Annotated[float, Field(ge=0, le=3600)] = 0.0
 
     @field_validator("freshness_sources", "cors_origins", mode="before")
     @classmethod

@@ -1,7 +1,8 @@
 """System endpoints: root info, health probes, /api/status and the app version.
 
 /health answers Kubernetes probes and the operator's "is the target ready" check:
-healthy means Redis answers PING and the device index exists. /api/status adds the
+healthy means Redis answers PING and the device index exists, and the process is not
+draining (after SIGTERM it answers 503 while it still serves, see shutdown.py). /api/status adds the
 data view (active devices and users, ingest freshness) the operator's freshness gate
 and the dashboard read; stale data makes it "degraded" but never fails the probe, so
 a region whose brokers hiccup is not restarted for it.
@@ -18,7 +19,7 @@ import redis
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from ..deps import RedisDep, RuntimeDep, SettingsDep
+from ..deps import DrainDep, RedisDep, RuntimeDep, SettingsDep
 from ..queries import devices, system, users
 from ..schemas import (
     AppVersion,
@@ -46,7 +47,9 @@ async def root(settings: SettingsDep) -> RootInfo:
     )
 
 
-async def _health(client: redis.asyncio.Redis, settings: SettingsDep) -> JSONResponse:
+async def _health(
+    client: redis.asyncio.Redis, settings: SettingsDep, drain: DrainDep
+) -> JSONResponse:
     index = "unknown"
     try:
         await system.ping(client)
@@ -58,7 +61,9 @@ async def _health(client: redis.asyncio.Redis, settings: SettingsDep) -> JSONRes
             index, reason = "missing", f"device index unavailable: {exc}"
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         redis_state, reason = "error", f"redis {settings.redis_host}:{settings.redis_port}: {exc}"
-    healthy = redis_state == "ok" and index == "ok"
+    if drain.draining:
+        reason = "draining: shutting down, not taking new traffic"
+    healthy = redis_state == "ok" and index == "ok" and not drain.draining
     body = HealthResponse(
         status="healthy" if healthy else "unhealthy",
         region=settings.region,
@@ -73,20 +78,23 @@ async def _health(client: redis.asyncio.Redis, settings: SettingsDep) -> JSONRes
 
 _HEALTH_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"model": HealthResponse},
-    503: {"model": HealthResponse, "description": "Redis or the device index is unavailable"},
+    503: {
+        "model": HealthResponse,
+        "description": "Redis or the device index is unavailable, or the process drains",
+    },
 }
 
 
 @router.get("/health", response_model=HealthResponse, responses=_HEALTH_RESPONSES)
-async def health(client: RedisDep, settings: SettingsDep) -> JSONResponse:
-    """Readiness and liveness in one: 200 when Redis answers and idx:dev exists, else 503."""
-    return await _health(client, settings)
+async def health(client: RedisDep, settings: SettingsDep, drain: DrainDep) -> JSONResponse:
+    """200 when Redis answers, idx:dev exists and the process is not draining, else 503."""
+    return await _health(client, settings, drain)
 
 
 @router.get("/health/ready", response_model=HealthResponse, responses=_HEALTH_RESPONSES)
-async def ready(client: RedisDep, settings: SettingsDep) -> JSONResponse:
+async def ready(client: RedisDep, settings: SettingsDep, drain: DrainDep) -> JSONResponse:
     """Kubernetes readinessProbe: same check as /health."""
-    return await _health(client, settings)
+    return await _health(client, settings, drain)
 
 
 @router.get("/health/live")

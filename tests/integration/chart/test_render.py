@@ -108,6 +108,25 @@ def test_every_region_gets_its_stack(rendered: tuple[list[checks.Obj], dict[str,
             assert mqtt["spec"]["replicas"] == values["ingest"]["mqtt"]["replicas"]
 
 
+def test_api_drains_within_its_grace_period(
+    rendered: tuple[list[checks.Obj], dict[str, Any]],
+) -> None:
+    """SIGTERM drains, then in-flight requests finish; the kill must come after both."""
+    objects, values = rendered
+    shutdown = values["api"]["shutdown"]
+    for region in (r["name"] for r in values["regions"]):
+        spec = checks.by_name(objects, "Deployment", f"tier0-api-{region}")["spec"]["template"][
+            "spec"
+        ]
+        env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
+        assert float(env["SHUTDOWN_DRAIN_SECONDS"]) == shutdown["drainSeconds"]
+        assert float(env["SHUTDOWN_TIMEOUT_SECONDS"]) == shutdown["timeoutSeconds"]
+        assert float(env["CONNECTION_MAX_AGE_SECONDS"]) == values["api"]["connectionMaxAgeSeconds"]
+        assert spec["terminationGracePeriodSeconds"] > (
+            shutdown["drainSeconds"] + shutdown["timeoutSeconds"]
+        )
+
+
 def test_group_service_starts_on_the_initial_region(
     rendered: tuple[list[checks.Obj], dict[str, Any]],
 ) -> None:
