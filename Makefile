@@ -25,9 +25,11 @@ test: deps lint ## Lint, then run the whole test suite (unit, integration, end-t
 test-unit: ## Fast unit tests only (no servers)
 	@$(VENV)/python -m pytest --fast
 
-lint: ## ruff check and ruff format --check over the whole tree
+lint: ## ruff check and format --check, mypy (strict), the import contracts (.importlinter)
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
+	@$(VENV)/mypy
+	@$(VENV)/lint-imports
 
 bench: deps ## Run every benchmark (each prints its figures next to a baseline from the same run)
 	@$(VENV)/python -m benchmarks.ingest_throughput

@@ -35,7 +35,7 @@ sys.path[:0] = [
 
 import redis  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from tests.support.servers import free_port  # noqa: E402
@@ -52,6 +52,7 @@ from tier0_ai.images.store import index_images  # noqa: E402
 from tier0_ai.logs import generator as log_generator  # noqa: E402
 from tier0_ai.settings import Settings  # noqa: E402
 from tier0_ai.state import AIState  # noqa: E402
+from tier0_common.api_plugin import RegionServices  # noqa: E402
 from tier0_common.catalog import SITE_IDS  # noqa: E402
 from tier0_devenv import infra  # noqa: E402
 from tier0_devenv.processes import Supervisor  # noqa: E402
@@ -306,7 +307,12 @@ def main() -> None:
 
         app = FastAPI(lifespan=lifespan)
         app.state.ai = ai
-        for router in routers():
+
+        def app_redis(request: Request) -> aioredis.Redis:
+            client: aioredis.Redis = request.app.state.redis
+            return client
+
+        for router in routers(RegionServices(redis=app_redis)):
             app.include_router(router)
         with TestClient(app) as http:
             n = int(sync.execute_command("FT.INFO", "ai:idx:img:all_minilm_l6_v2_onnx_int8")[9])

@@ -4,10 +4,11 @@ The region APIs answer image search and diagnostics only once the synthetic corp
 are indexed in their own Redis (both regions, so a failover keeps the AI answers).
 Local Redis keeps nothing on disk, so every fresh `make up` re-indexes; generating is
 done once and cached under ``<run_dir>/ai-data``. A region already indexed for the
-current embedding model(s) is skipped after a HGETALL and two counts, so a repeated
-`up` costs milliseconds. The work is done by `python -m tier0_ai generate|index` (its
-public CLI) in a child process: onnxruntime stays out of this process, and its logs
-go to ``<run_dir>/logs/ai-data.log``.
+current embedding model(s) is skipped after a HGETALL and two counts per region, asked
+by one `python -m tier0_ai missing` for both (under a second), so a repeated `up` is
+quick. All the work is done by tier0_ai's public CLI in a child process: devenv never
+imports AI code (.importlinter), onnxruntime stays out of this process, and the logs go
+to ``<run_dir>/logs/ai-data.log``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-
-import redis
 
 from .processes import DevenvError, tail
 from .settings import REPO_ROOT, DevenvSettings
@@ -46,34 +45,28 @@ def _redis_url(settings: DevenvSettings, region: str) -> str:
     return f"redis://{LOCALHOST}:{_redis_port(settings, region)}/0"
 
 
-def current_models() -> list[str]:
-    """The embedding models tier0_ai indexes with under the current environment."""
-    from tier0_ai.embeddings.local import MODEL_NAME
-    from tier0_ai.settings import Settings
-
-    ai = Settings()
-    return [ai.cohere_embed_model, MODEL_NAME] if ai.cohere_enabled else [MODEL_NAME]
-
-
-def missing_corpora(client: redis.Redis, models: list[str]) -> list[str]:
-    """What a region still lacks: ``images:<model>``/``docs:<model>`` entries, logs, incidents."""
-    from tier0_ai import keys
-
-    have = client.hgetall(keys.MODELS)
-    missing = [
-        f"{corpus}:{model}"
-        for model in models
-        for corpus in ("images", "docs")
-        if f"{corpus}:{model}" not in have
-    ]
-    for name, index in (("logs", keys.LOG_INDEX), ("incidents", keys.INCIDENT_INDEX)):
-        try:
-            total = int(client.execute_command("FT.SEARCH", index, "*", "LIMIT", 0, 0)[0])
-        except redis.ResponseError:
-            total = 0
-        if total == 0:
-            missing.append(name)
-    return missing
+def missing_corpora(
+    settings: DevenvSettings,
+) -> tuple[list[str], dict[str, list[str] | DevenvError]]:
+    """The current embedding models, and per region the corpora its Redis lacks for
+    them (or why it could not be asked). One `python -m tier0_ai missing` for both
+    regions: the AI package knows its models and key layout, so devenv never imports it."""
+    ports = {region: _redis_port(settings, region) for region in REGIONS}
+    args = ["--redis-host", LOCALHOST, "missing", *(str(port) for port in ports.values())]
+    report = _run_ai(settings, args, "missing")
+    models = [str(model) for model in report.get("models") or ()]
+    out: dict[str, list[str] | DevenvError] = {}
+    for region, port in ports.items():
+        answer = report.get(str(port))
+        if isinstance(answer, list):
+            out[region] = [str(item) for item in answer]
+        else:
+            error = answer.get("error") if isinstance(answer, dict) else answer
+            out[region] = DevenvError(
+                f"ai-data: Redis of {region} does not answer at {_redis_url(settings, region)} "
+                f"({error}); start it too (redis-{region} in TIER0_COMPONENTS)"
+            )
+    return models, out
 
 
 class AiCorpora(Step):
@@ -84,12 +77,14 @@ class AiCorpora(Step):
             reason = "TIER0_REDIS_PASSWORD is set and `python -m tier0_ai` cannot authenticate"
             progress(f"ai-data: skipped: {reason}")
             return [Row("ai-data", None, "", "skipped")]
-        models = current_models()
         data = self._ensure_generated(settings, progress)
+        models, answers = missing_corpora(settings)
         rows = []
         for region in REGIONS:
             url = _redis_url(settings, region)
-            missing = self._missing(settings, region)
+            missing = answers[region]
+            if isinstance(missing, DevenvError):
+                raise missing
             name = f"ai-data-{region}"
             if not missing:
                 progress(f"{name}: already indexed for {', '.join(models)}")
@@ -105,36 +100,20 @@ class AiCorpora(Step):
         return rows
 
     def status(self, settings: DevenvSettings) -> list[Row]:
+        try:
+            _, answers = missing_corpora(settings)
+        except DevenvError as exc:
+            answers = dict.fromkeys(REGIONS, exc)
         rows = []
         for region in REGIONS:
             url = _redis_url(settings, region)
-            try:
-                missing = self._missing(settings, region)
-            except DevenvError:
+            missing = answers[region]
+            if isinstance(missing, DevenvError):
                 rows.append(Row(f"ai-data-{region}", None, url, "redis down"))
                 continue
             text = "indexed" if not missing else f"not indexed ({', '.join(missing)})"
             rows.append(Row(f"ai-data-{region}", None, url, text))
         return rows
-
-    def _missing(self, settings: DevenvSettings, region: str) -> list[str]:
-        client = redis.Redis(
-            host=LOCALHOST,
-            port=_redis_port(settings, region),
-            password=settings.redis_password,
-            decode_responses=True,
-            protocol=2,
-            socket_timeout=5,
-        )
-        try:
-            return missing_corpora(client, current_models())
-        except redis.ConnectionError as exc:
-            raise DevenvError(
-                f"ai-data: Redis of {region} does not answer at {_redis_url(settings, region)} "
-                f"({exc}); start it too (redis-{region} in TIER0_COMPONENTS)"
-            ) from exc
-        finally:
-            client.close()
 
     def _ensure_generated(self, settings: DevenvSettings, progress: Progress) -> Path:
         data = data_dir(settings)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from . import stack
 from .processes import DevenvError
 from .settings import DevenvSettings
+from .steps import Row
 
 HEADERS = ("NAME", "PID", "URL", "STATUS")
 
@@ -24,7 +25,7 @@ def _say(line: str) -> None:
     print(f"[tier0] {line}", flush=True)
 
 
-def format_table(rows: Sequence[stack.Row]) -> str:
+def format_table(rows: Sequence[Row]) -> str:
     cells = [HEADERS] + [
         (row.name, "-" if row.pid is None else str(row.pid), row.url or "-", row.status)
         for row in rows

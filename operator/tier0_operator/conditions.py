@@ -40,7 +40,7 @@ def set_condition(
         else:
             result.append(dict(cond))
     changed = previous is None or previous.get("status") != text
-    new = {
+    new: dict[str, Any] = {
         "type": type_,
         "status": text,
         "reason": reason,

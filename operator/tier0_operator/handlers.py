@@ -65,16 +65,19 @@ def _settings(memo: kopf.Memo) -> Settings:
 
 @kopf.index(GROUP, VERSION, FG_PLURAL)
 def failover_groups(
-    namespace: str, name: str, spec: kopf.Spec, **_: Any
+    namespace: str | None, name: str, spec: kopf.Spec, **_: Any
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """FailoverGroup specs by (namespace, name), kept from the watch kopf runs anyway.
 
     A failover reads its group from here instead of a GET on its path.
     """
-    return {(namespace, name): copy.deepcopy(dict(spec))}
+    return {(namespace or "", name): copy.deepcopy(dict(spec))}
 
 
-def _lookup(index: kopf.Index[tuple[str, str], dict[str, Any]]) -> GroupLookup:
+GroupIndex = kopf.Index[tuple[str, str], dict[str, Any]]
+
+
+def _lookup(index: GroupIndex) -> GroupLookup:
     def lookup(namespace: str, name: str) -> dict[str, Any] | None:
         for spec in index.get((namespace, name), ()):
             return spec
@@ -83,9 +86,10 @@ def _lookup(index: kopf.Index[tuple[str, str], dict[str, Any]]) -> GroupLookup:
     return lookup
 
 
-def _handle(
-    body: kopf.Body, memo: kopf.Memo, groups: kopf.Index[tuple[str, str], dict[str, Any]]
-) -> None:
+def _handle(body: kopf.Body, memo: kopf.Memo, kwargs: dict[str, Any]) -> None:
+    # kopf passes each index as a keyword argument named after its function; the
+    # handler protocols cannot declare it, so it is read from the keyword arguments.
+    groups: GroupIndex = kwargs["failover_groups"]
     outcome = _failover(memo).reconcile(copy.deepcopy(dict(body)), _lookup(groups))
     if outcome is Outcome.WAITING:
         raise kopf.TemporaryError(
@@ -94,23 +98,13 @@ def _handle(
 
 
 @kopf.on.create(GROUP, VERSION, RF_PLURAL, id="failover", backoff=ERROR_BACKOFF_SECONDS)
-def on_create(
-    body: kopf.Body,
-    memo: kopf.Memo,
-    failover_groups: kopf.Index[tuple[str, str], dict[str, Any]],
-    **_: Any,
-) -> None:
-    _handle(body, memo, failover_groups)
+def on_create(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+    _handle(body, memo, kwargs)
 
 
 @kopf.on.resume(GROUP, VERSION, RF_PLURAL, id="resume", backoff=ERROR_BACKOFF_SECONDS)
-def on_resume(
-    body: kopf.Body,
-    memo: kopf.Memo,
-    failover_groups: kopf.Index[tuple[str, str], dict[str, Any]],
-    **_: Any,
-) -> None:
-    _handle(body, memo, failover_groups)
+def on_resume(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+    _handle(body, memo, kwargs)
 
 
 @kopf.daemon(
@@ -123,7 +117,7 @@ def on_resume(
 )
 async def automate(
     name: str,
-    namespace: str,
+    namespace: str | None,
     stopped: kopf.DaemonStopped,
     memo: kopf.Memo,
     spec: kopf.Spec,
@@ -134,7 +128,7 @@ async def automate(
     state = GroupState()
     while not stopped:
         try:
-            state = await asyncio.to_thread(automation.tick, namespace, name, state)
+            state = await asyncio.to_thread(automation.tick, namespace or "", name, state)
         except Exception as exc:  # one bad tick (API hiccup) must not end the daemon
             logger.warning(f"automation tick failed: {exc!r}")
         interval = float((spec.get("policy") or {}).get("probeIntervalSeconds") or 5.0)

@@ -24,6 +24,8 @@ from kubernetes.client import (
 )
 from kubernetes.client.exceptions import ApiException
 
+from tier0_common import kube_client
+
 MERGE_PATCH = "application/merge-patch+json"
 #: Handler threads (settings.execution.max_workers) plus the daemons' probe threads.
 POOL_SIZE = 32
@@ -63,7 +65,7 @@ class Kube:
         )
 
     def close(self) -> None:
-        self.api.close()
+        kube_client.close(self.api)
 
 
 def connect(kubeconfig: str | None = None) -> Kube:
@@ -72,9 +74,9 @@ def connect(kubeconfig: str | None = None) -> Kube:
     try:
         if kubeconfig:
             raise config.ConfigException("explicit kubeconfig given")
-        config.load_incluster_config(client_configuration=configuration)
+        kube_client.load_incluster(configuration)
     except config.ConfigException:
-        config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+        kube_client.load_kubeconfig(configuration, kubeconfig)
     configuration.connection_pool_maxsize = POOL_SIZE
     api = ApiClient(configuration)
     return Kube(

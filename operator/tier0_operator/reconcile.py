@@ -25,9 +25,9 @@ from typing import Any
 
 import httpx
 import structlog
-from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
+from tier0_common import kube_client
 from tier0_common.failover_crd import (
     AUTOMATIC_REASON,
     DETECTED_AT_ANNOTATION,
@@ -466,9 +466,8 @@ class Failover:
         slices, version = dict(snapshot[0]), snapshot[1]
         ok, detail, pods = self._judge(slices, pods, namespace, label, target)
         while not ok and time.monotonic() < deadline:
-            stream = watch.Watch()
             try:
-                for event in stream.stream(
+                with kube_client.watch_stream(
                     self.kube.discovery.list_namespaced_endpoint_slice,
                     namespace,
                     label_selector=f"{SERVICE_NAME_LABEL}={svc}",
@@ -476,25 +475,24 @@ class Failover:
                     timeout_seconds=max(1, int(deadline - time.monotonic() + 1)),
                     allow_watch_bookmarks=True,
                     deserialize=False,
-                ):
-                    obj = event["object"]
-                    version = str(obj.get("metadata", {}).get("resourceVersion") or version)
-                    if event["type"] == "BOOKMARK":
-                        continue
-                    if event["type"] == "DELETED":
-                        slices.pop(obj["metadata"]["name"], None)
-                    else:
-                        slices[obj["metadata"]["name"]] = obj
-                    ok, detail, pods = self._judge(slices, pods, namespace, label, target)
-                    if ok or time.monotonic() >= deadline:
-                        break
+                ) as events:
+                    for event in events:
+                        obj = event["object"]
+                        version = str(obj.get("metadata", {}).get("resourceVersion") or version)
+                        if event["type"] == "BOOKMARK":
+                            continue
+                        if event["type"] == "DELETED":
+                            slices.pop(obj["metadata"]["name"], None)
+                        else:
+                            slices[obj["metadata"]["name"]] = obj
+                        ok, detail, pods = self._judge(slices, pods, namespace, label, target)
+                        if ok or time.monotonic() >= deadline:
+                            break
             except ApiException as exc:
                 if exc.status != 410:  # 410 Gone: history compacted; list again
                     raise
                 slices, version = self.reader.slices(namespace, svc)
                 ok, detail, pods = self._judge(slices, pods, namespace, label, target)
-            finally:
-                stream.stop()
         return ok, detail, pods
 
     def _judge(

@@ -1,11 +1,14 @@
-"""The AI endpoints, as routers the region API mounts (``tier0_ai.api.routers()``).
+"""The AI endpoints: a plugin of the region API (tier0_common.api_plugin).
 
 Thin handlers: validate (Pydantic; bad input is a 4xx, never a 500), call the
-search/diagnostics code with the app's Redis client, shape the response. CPU work
-(query embedding) runs in a worker thread so the event loop keeps serving.
-"""
+search/diagnostics code with the region's Redis client (lent by the API as a
+dependency, see ``routers``), shape the response. CPU work (query embedding) runs in
+a worker thread so the event loop keeps serving.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: the routes' parameter types are
+built per router from the lent dependency, and FastAPI can only resolve such local
+``Annotated`` aliases when the annotations are evaluated as the functions are defined.
+"""
 
 import time
 from datetime import UTC, datetime
@@ -15,6 +18,7 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from prometheus_client import Histogram
 
+from tier0_common.api_plugin import RegionServices
 from tier0_common.catalog import SITE_IDS
 
 from .images import search as image_search
@@ -33,9 +37,8 @@ from .schemas import (
     QueryResponse,
     SourceModel,
 )
-from .state import AIState, get_ai, get_redis
+from .state import AIState, get_ai
 
-Redis = Annotated[aioredis.Redis, Depends(get_redis)]
 AI = Annotated[AIState, Depends(get_ai)]
 
 LATENCY = Histogram(
@@ -61,8 +64,9 @@ def _info(fields: dict[str, str]) -> ImageInfo:
     )
 
 
-def images_router() -> APIRouter:
+def images_router(services: RegionServices) -> APIRouter:
     router = APIRouter(prefix="/api/images", tags=["images"])
+    Redis = Annotated[aioredis.Redis, Depends(services.redis)]
 
     @router.post("/search", response_model=ImageSearchResponse)
     async def search(body: ImageSearchRequest, client: Redis, ai: AI) -> ImageSearchResponse:
@@ -77,7 +81,7 @@ def images_router() -> APIRouter:
         return ImageSearchResponse(
             query=body.query,
             model=result.model,
-            embedded=result.embedded,  # type: ignore[arg-type]
+            embedded=result.embedded,
             filters=result.filters,
             relaxed=result.relaxed,
             fallback_reason=result.fallback_reason,
@@ -90,7 +94,7 @@ def images_router() -> APIRouter:
                     score=h.score,
                     embedded=h.embedded,
                     url=image_url(h.image_id),
-                    tags=h.tags,  # type: ignore[arg-type]
+                    tags=h.tags,
                 )
                 for h in result.hits
             ],
@@ -132,8 +136,9 @@ def images_router() -> APIRouter:
     return router
 
 
-def diagnostics_router() -> APIRouter:
+def diagnostics_router(services: RegionServices) -> APIRouter:
     router = APIRouter(prefix="/api/diagnostics", tags=["diagnostics"])
+    Redis = Annotated[aioredis.Redis, Depends(services.redis)]
 
     @router.post("/query", response_model=QueryResponse)
     async def query(body: QueryRequest, client: Redis, ai: AI) -> QueryResponse:
@@ -195,6 +200,6 @@ def diagnostics_router() -> APIRouter:
     return router
 
 
-def routers() -> list[APIRouter]:
-    """The routers the region API includes."""
-    return [images_router(), diagnostics_router()]
+def routers(services: RegionServices) -> list[APIRouter]:
+    """The routers the region API mounts (the plugin entry point)."""
+    return [images_router(services), diagnostics_router(services)]

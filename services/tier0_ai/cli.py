@@ -1,5 +1,7 @@
 """``python -m tier0_ai``: generate the corpora, load them (or a user's files) into a
-region's Redis, re-index when the embedding model changes, show what is indexed.
+region's Redis, re-index when the embedding model changes, show what is indexed and
+what is missing (the local run, tier0_devenv, asks through this CLI rather than by
+importing AI code).
 
 The Redis target is REDIS_HOST / REDIS_PORT (flags override), so the same command
 fills region1 and region2.
@@ -12,16 +14,23 @@ import asyncio
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
+import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from tier0_common.logs import configure_logging
+from tier0_common.redis_search import command, items, search_total
+from tier0_common.redis_search import text as reply_text
 
 from . import keys
 from .docs import corpus as doc_corpus
 from .docs import loader as doc_loader
 from .docs import store as doc_store
+from .embeddings.local import MODEL_NAME
 from .embeddings.service import EmbeddingService
 from .images import corpus as image_corpus
 from .images import loader as image_loader
@@ -71,7 +80,7 @@ async def _load_images(
 
 
 async def _load_logs(client: aioredis.Redis, files: list[Path]) -> dict[str, object]:
-    written, skipped = 0, {}
+    written, skipped = 0, Counter[str]()
     for path in files:
         report = log_parser.parse_file(path)
         written += await log_store.store(client, report.entries)
@@ -115,7 +124,7 @@ async def reindex(args: argparse.Namespace, service: EmbeddingService) -> dict[s
     model that is no longer configured are removed, never mixed with the new ones."""
     client = _client(args)
     try:
-        indexed = await client.hkeys(keys.MODELS)
+        indexed = [reply_text(field) for field in await client.hkeys(keys.MODELS)]
         for field in indexed:
             corpus, _, model = field.partition(":")
             if corpus == "images":
@@ -135,13 +144,66 @@ async def reindex(args: argparse.Namespace, service: EmbeddingService) -> dict[s
         await client.aclose()
 
 
+def current_models(settings: Settings) -> list[str]:
+    """The embedding models this configuration indexes with."""
+    if settings.cohere_enabled:
+        return [settings.cohere_embed_model, MODEL_NAME]
+    return [MODEL_NAME]
+
+
+async def missing_corpora(client: aioredis.Redis, models: list[str]) -> list[str]:
+    """What a region still lacks: ``images:<model>``/``docs:<model>`` entries, logs, incidents."""
+    have = {reply_text(field) for field in await client.hkeys(keys.MODELS)}
+    missing = [
+        f"{corpus}:{model}"
+        for model in models
+        for corpus in ("images", "docs")
+        if f"{corpus}:{model}" not in have
+    ]
+    for name, index in (("logs", keys.LOG_INDEX), ("incidents", keys.INCIDENT_INDEX)):
+        try:
+            reply = await command(client, "FT.SEARCH", index, "*", "LIMIT", 0, 0)
+            total = search_total(reply)
+        except redis.ResponseError:
+            total = 0
+        if total == 0:
+            missing.append(name)
+    return missing
+
+
+async def missing(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
+    """Per Redis port: the missing corpora, or ``{"error": ...}`` when it does not answer."""
+    models = current_models(settings)
+    out: dict[str, object] = {"models": models}
+    for port in args.ports or [args.redis_port]:
+        # No retries: a Redis that refuses is reported at once (redis-py would back off
+        # for seconds), since the question is only whether the region is ready.
+        client = aioredis.Redis(
+            host=args.redis_host,
+            port=port,
+            decode_responses=True,
+            protocol=2,
+            socket_timeout=5,
+            retry=Retry(NoBackoff(), 0),
+        )
+        try:
+            out[str(port)] = await missing_corpora(client, models)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            out[str(port)] = {"error": str(exc)}
+        finally:
+            await client.aclose()
+    return out
+
+
 async def status(args: argparse.Namespace) -> dict[str, object]:
     client = _client(args)
     try:
         return {
             "models": await client.hgetall(keys.MODELS),
             "indexes": sorted(
-                i for i in await client.execute_command("FT._LIST") if i.startswith("ai:")
+                name
+                for name in map(reply_text, items(await command(client, "FT._LIST")))
+                if name.startswith("ai:")
             ),
         }
     finally:
@@ -173,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     ld = sub.add_parser("load-docs", help="index a folder of PDF / Markdown / text documents")
     ld.add_argument("folder", type=Path)
     sub.add_parser("status", help="show the AI indexes and their models")
+    mi = sub.add_parser("missing", help="list the corpora each Redis lacks for the current models")
+    mi.add_argument("ports", type=int, nargs="*", help="Redis ports (default: --redis-port)")
     args = parser.parse_args(argv)
 
     if args.command == "generate":
@@ -180,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "status":
         _print(asyncio.run(status(args)))
+        return 0
+    if args.command == "missing":
+        _print(asyncio.run(missing(args, settings)))
         return 0
     service = EmbeddingService(settings)
 

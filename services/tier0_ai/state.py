@@ -10,8 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-from fastapi import HTTPException, Request
+from fastapi import Request
 
 from .embeddings.service import EmbeddingService
 from .rag.service import DiagnosticsService
@@ -42,10 +41,3 @@ def get_ai(request: Request) -> AIState:
                 state = AIState.create()
                 request.app.state.ai = state
     return state
-
-
-def get_redis(request: Request) -> aioredis.Redis:
-    client = getattr(request.app.state, "redis", None)
-    if client is None:
-        raise HTTPException(503, "the region's Redis client is not ready")
-    return client

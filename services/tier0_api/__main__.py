@@ -1,8 +1,9 @@
 """``python -m tier0_api``: serve this region's API on API_HOST:API_PORT with uvicorn.
 
-Routers of optional components join here: when ``tier0_ai.api`` is importable its
-``routers()`` (images, diagnostics) are mounted too, so one region process serves the
-whole seed API while tier0_api itself never imports AI code.
+Routers of optional components join here, through the plugin interface of
+tier0_common.api_plugin: when ``tier0_ai.api`` is importable its routers (images,
+diagnostics) are mounted too, so one region process serves the whole seed API while
+tier0_api itself never imports AI code.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import structlog
 import uvicorn
 from fastapi import APIRouter
 
+from tier0_common.api_plugin import ApiPlugin, RegionServices
 from tier0_common.logs import configure_logging
 
 from .app import create_app
+from .deps import get_redis
 from .settings import Settings
 from .shutdown import Drain, DrainingServer
 
-#: Module whose ``routers()`` returns extra APIRouters, mounted when it is importable.
+#: Plugin module (tier0_common.api_plugin) whose routers are mounted when it is importable.
 EXTRA_ROUTERS_MODULE = "tier0_ai.api"
 
 
@@ -33,7 +36,9 @@ def extra_routers() -> list[APIRouter]:
             )
             return []
         raise
-    return list(module.routers())
+    if not isinstance(module, ApiPlugin):
+        raise TypeError(f"{EXTRA_ROUTERS_MODULE} has no routers(services): not an API plugin")
+    return list(module.routers(RegionServices(redis=get_redis)))
 
 
 def main() -> None:

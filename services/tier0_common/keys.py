@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from .redis_search import SyncCommands
+
 DEVICE_PREFIX: Final = "dev:"
 DEVICE_INDEX: Final = "idx:dev"
 SITE_PREFIX: Final = "site:"
@@ -126,12 +128,12 @@ DEVICE_INDEX_SCHEMA: Final[tuple[str, ...]] = (
 )
 
 
-def ensure_device_index(client: object) -> bool:
+def ensure_device_index(client: SyncCommands) -> bool:
     """Create idx:dev if it is missing. Returns True when it was created.
 
     Takes a synchronous ``redis.Redis``; idempotent, so every component that needs the
     index may call it at start-up without ordering constraints between them.
     """
-    from .search_index import ensure_index_sync
+    from .search_index import ensure_index_sync  # imported late: the simulators skip redis
 
     return ensure_index_sync(client, DEVICE_INDEX, DEVICE_INDEX_SCHEMA)

@@ -9,7 +9,10 @@ these cases apart only by error text; the text tests live here, once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+
+import redis
+
+from .redis_search import AsyncCommands, Reply, SyncCommands, command, command_sync, items, text
 
 
 def is_missing_index_error(exc: BaseException) -> bool:
@@ -22,18 +25,16 @@ def is_already_exists_error(exc: BaseException) -> bool:
     return "already exists" in str(exc).lower()
 
 
-def _listed(names: Sequence[Any] | None, index: str) -> bool:
-    return any((n.decode() if isinstance(n, bytes) else str(n)) == index for n in names or [])
+def _listed(names: Reply, index: str) -> bool:
+    return any(text(n) == index for n in items(names or [], "FT._LIST"))
 
 
-def ensure_index_sync(client: Any, index: str, args: Sequence[str | int]) -> bool:
+def ensure_index_sync(client: SyncCommands, index: str, args: Sequence[str | int]) -> bool:
     """FT.CREATE ``index`` unless it exists, on a synchronous client; True when created."""
-    import redis
-
-    if _listed(client.execute_command("FT._LIST"), index):
+    if _listed(command_sync(client, "FT._LIST"), index):
         return False
     try:
-        client.execute_command("FT.CREATE", index, *args)
+        command_sync(client, "FT.CREATE", index, *args)
     except redis.ResponseError as exc:
         if not is_already_exists_error(exc):
             raise
@@ -41,21 +42,46 @@ def ensure_index_sync(client: Any, index: str, args: Sequence[str | int]) -> boo
     return True
 
 
-async def index_exists(client: Any, index: str) -> bool:
+async def index_exists(client: AsyncCommands, index: str) -> bool:
     """True when ``index`` exists; FT._LIST is O(indexes), unlike FT.INFO's statistics."""
-    return _listed(await client.execute_command("FT._LIST"), index)
+    return _listed(await command(client, "FT._LIST"), index)
 
 
-async def ensure_index(client: Any, index: str, args: Sequence[str | int]) -> bool:
+async def ensure_index(client: AsyncCommands, index: str, args: Sequence[str | int]) -> bool:
     """FT.CREATE ``index`` unless it exists, on an asyncio client; True when created."""
-    import redis
-
     if await index_exists(client, index):
         return False
     try:
-        await client.execute_command("FT.CREATE", index, *args)
+        await command(client, "FT.CREATE", index, *args)
     except redis.ResponseError as exc:
         if not is_already_exists_error(exc):
             raise
         return False
     return True
+
+
+async def drop_index(client: AsyncCommands, index: str, *, delete_docs: bool) -> None:
+    """FT.DROPINDEX (with its documents when ``delete_docs``); a missing index is no error."""
+    if not await index_exists(client, index):
+        return
+    await command(client, "FT.DROPINDEX", index, *(["DD"] if delete_docs else []))
+
+
+def vector_field(name: str, dim: int, capacity: int = 1000) -> list[str]:
+    """Arguments of an HNSW FLOAT32 cosine VECTOR field."""
+    return [
+        name,
+        "VECTOR",
+        "HNSW",
+        "10",
+        "TYPE",
+        "FLOAT32",
+        "DIM",
+        str(dim),
+        "DISTANCE_METRIC",
+        "COSINE",
+        "INITIAL_CAP",
+        str(capacity),
+        "M",
+        "16",
+    ]

@@ -10,8 +10,17 @@ from dataclasses import dataclass
 import numpy as np
 import redis.asyncio as aioredis
 
+from tier0_common.redis_search import (
+    DIALECT,
+    command,
+    knn_search,
+    search_docs,
+    text,
+    text_terms,
+)
+from tier0_common.search_index import index_exists
+
 from .. import keys
-from ..redis_search import DIALECT, index_exists, search_docs, text_terms
 
 RRF_K = 60
 FIELDS = ("chunk_id", "doc_id", "title", "text", "topic", "operator", "synthetic")
@@ -31,7 +40,7 @@ class Passage:
 
 
 async def doc_models(client: aioredis.Redis) -> list[str]:
-    fields = await client.hkeys(keys.MODELS)
+    fields = [text(field) for field in await client.hkeys(keys.MODELS)]
     names = [f.removeprefix("docs:") for f in fields if f.startswith("docs:")]
     return [n for n in names if await index_exists(client, keys.doc_index(n))]
 
@@ -39,25 +48,8 @@ async def doc_models(client: aioredis.Redis) -> list[str]:
 async def _vector(
     client: aioredis.Redis, model: str, vec: np.ndarray, k: int
 ) -> list[dict[str, str]]:
-    reply = await client.execute_command(
-        "FT.SEARCH",
-        keys.doc_index(model),
-        f"*=>[KNN {k} @vec $v AS dist]",
-        "PARAMS",
-        "2",
-        "v",
-        vec.astype(np.float32).tobytes(),
-        "SORTBY",
-        "dist",
-        "ASC",
-        "LIMIT",
-        "0",
-        str(k),
-        "RETURN",
-        str(len(FIELDS) + 1),
-        *FIELDS,
-        "dist",
-        *DIALECT,
+    reply = await command(
+        client, *knn_search(keys.doc_index(model), vec.astype(np.float32).tobytes(), k, FIELDS)
     )
     return [f for _, f in search_docs(reply)]
 
@@ -69,7 +61,8 @@ async def _fulltext(
     if not terms:
         return []
     query = "|".join(terms)
-    reply = await client.execute_command(
+    reply = await command(
+        client,
         "FT.SEARCH",
         keys.doc_index(model),
         f"@text|title:({query})",

@@ -13,10 +13,11 @@ import numpy as np
 import redis.asyncio as aioredis
 import structlog
 
+from tier0_common.search_index import drop_index, ensure_index, vector_field
+
 from .. import keys
 from ..embeddings.base import CachedEmbedder, EmbeddingUnavailable
 from ..embeddings.service import EmbeddingService
-from ..redis_search import create_index, drop_index, vector_field
 from .chunking import chunk
 from .model import Chunk, Document, Incident
 
@@ -81,7 +82,7 @@ async def _write_chunks(
     # that a paragraph on its own often leaves implicit.
     vectors = model.embed_texts([f"{c.title}. {c.text}" for c in chunks], "search_document")
     name = model.model_name
-    await create_index(client, keys.doc_index(name), chunk_schema(name, int(vectors.shape[1])))
+    await ensure_index(client, keys.doc_index(name), chunk_schema(name, int(vectors.shape[1])))
     pipe = client.pipeline(transaction=False)
     for c, vec in zip(chunks, vectors, strict=True):
         pipe.hset(
@@ -122,7 +123,7 @@ async def index_documents(
 
 
 async def store_incidents(client: aioredis.Redis, records: Sequence[Incident]) -> int:
-    await create_index(client, keys.INCIDENT_INDEX, INCIDENT_SCHEMA)
+    await ensure_index(client, keys.INCIDENT_INDEX, INCIDENT_SCHEMA)
     pipe = client.pipeline(transaction=False)
     for r in records:
         pipe.hset(

@@ -131,9 +131,11 @@ class CachedEmbedder:
                 out[i] = vector
         if not out:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.stack([v for v in out if v is not None])
+        stacked: np.ndarray = np.stack([v for v in out if v is not None])
+        return stacked
 
 
 def normalise(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.clip(norms, 1e-12, None)).astype(np.float32)
+    unit: np.ndarray = (matrix / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return unit

@@ -36,7 +36,7 @@ class ImageAnnotation(BaseModel):
 
     def tags(self) -> set[str]:
         """The attribute TAGs stored with the image (same names as :mod:`..attributes`)."""
-        tags = {self.time_of_day}
+        tags: set[str] = {self.time_of_day}
         if self.workers_with_hardhat or self.engineer_with_tablet:
             tags.add("hardhat")
         if self.workers_without_hardhat:

@@ -6,8 +6,6 @@ seeded RNG with the seed queries' cases guaranteed (hatless workers at turbine
 sites, an engineer with a tablet in every category).
 """
 
-from __future__ import annotations
-
 import json
 import random
 from pathlib import Path

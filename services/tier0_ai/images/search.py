@@ -16,9 +16,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import redis.asyncio as aioredis
 
+from tier0_common.redis_search import (
+    DIALECT,
+    command,
+    knn_search,
+    search_docs,
+    search_total,
+    tag_clause,
+)
+from tier0_common.search_index import index_exists
+
 from .. import attributes, keys
 from ..embeddings.service import EmbeddingService
-from ..redis_search import DIALECT, index_exists, search_docs, search_total, tag_clause
 
 
 @dataclass(slots=True)
@@ -41,6 +50,10 @@ class ImageSearchResult:
     relaxed: bool
     fallback_reason: str | None = None
     notes: list[str] = field(default_factory=list)
+
+
+#: What a KNN hit returns (plus its distance).
+HIT_FIELDS = ("image_id", "site", "category", "caption", "embedded", "tags")
 
 
 class NoImageIndex(LookupError):
@@ -84,30 +97,9 @@ async def _knn(
     client: aioredis.Redis, model: str, vector: np.ndarray, clauses: list[str], k: int
 ) -> list[ImageHit]:
     pre = "(" + " ".join(clauses) + ")" if clauses else "*"
-    reply = await client.execute_command(
-        "FT.SEARCH",
-        keys.image_index(model),
-        f"{pre}=>[KNN {k} @vec $v AS dist]",
-        "PARAMS",
-        "2",
-        "v",
-        np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
-        "SORTBY",
-        "dist",
-        "ASC",
-        "LIMIT",
-        "0",
-        str(k),
-        "RETURN",
-        "7",
-        "image_id",
-        "site",
-        "category",
-        "caption",
-        "embedded",
-        "tags",
-        "dist",
-        *DIALECT,
+    blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+    reply = await command(
+        client, *knn_search(keys.image_index(model), blob, k, HIT_FIELDS, prefilter=pre)
     )
     return [
         ImageHit(
@@ -185,7 +177,8 @@ async def list_images(
     if not await index_exists(client, keys.IMAGE_META_INDEX):
         return 0, []
     query = tag_clause("site", [site]) if site else "*"
-    reply = await client.execute_command(
+    reply = await command(
+        client,
         "FT.SEARCH",
         keys.IMAGE_META_INDEX,
         query,

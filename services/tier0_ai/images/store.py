@@ -14,11 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 import redis.asyncio as aioredis
 import structlog
+from redis.typing import EncodableT, FieldT
+
+from tier0_common.search_index import drop_index, ensure_index, vector_field
 
 from .. import keys
 from ..embeddings.base import CachedEmbedder, EmbeddingUnavailable
 from ..embeddings.service import EmbeddingService
-from ..redis_search import create_index, drop_index, vector_field
 from .loader import LoadedImage
 
 log = structlog.stdlib.get_logger("tier0_ai.images")
@@ -67,10 +69,10 @@ def vector_schema(model: str, dim: int, capacity: int) -> list[str]:
 
 
 async def _write_meta(client: aioredis.Redis, images: Sequence[LoadedImage]) -> None:
-    await create_index(client, keys.IMAGE_META_INDEX, META_SCHEMA)
+    await ensure_index(client, keys.IMAGE_META_INDEX, META_SCHEMA)
     pipe = client.pipeline(transaction=False)
     for img in images:
-        mapping: dict[str, str] = {
+        mapping: dict[FieldT, EncodableT] = {
             "image_id": img.image_id,
             "site": img.site_id,
             "category": img.category,
@@ -105,7 +107,7 @@ async def _write_vectors(
     embedded: list[str],
 ) -> None:
     name = model.model_name
-    await create_index(
+    await ensure_index(
         client,
         keys.image_index(name),
         vector_schema(name, int(vectors.shape[1]), max(1000, len(images))),

@@ -7,13 +7,37 @@ QUANTILE reducer is approximate, so percentiles are not offered here).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import redis.asyncio as aioredis
 
+from tier0_common.redis_search import (
+    DIALECT,
+    aggregate_rows,
+    command,
+    count_by,
+    search_total,
+    tag_clause,
+)
+from tier0_common.search_index import index_exists
+
 from .. import keys
-from ..redis_search import DIALECT, aggregate_rows, index_exists, search_total, tag_clause
 
 ACCESS = tag_clause("kind", ["access"])
+
+
+class LogFigures(TypedDict):
+    """The exact figures of :func:`summary`."""
+
+    total_entries: int
+    access_entries: int
+    app_entries: int
+    http_errors: int
+    http_error_rate: float
+    top_error_statuses: list[dict[str, int]]
+    noisy_ips: list[dict[str, object]]
+    app_levels: dict[str, int]
+    latency: dict[str, float]
 
 
 @dataclass(slots=True)
@@ -27,9 +51,7 @@ async def has_logs(client: aioredis.Redis) -> bool:
 
 
 async def _count(client: aioredis.Redis, query: str) -> int:
-    reply = await client.execute_command(
-        "FT.SEARCH", keys.LOG_INDEX, query, "LIMIT", "0", "0", *DIALECT
-    )
+    reply = await command(client, "FT.SEARCH", keys.LOG_INDEX, query, "LIMIT", "0", "0", *DIALECT)
     return search_total(reply)
 
 
@@ -41,59 +63,22 @@ async def top_ips(client: aioredis.Redis, status: int, limit: int) -> tuple[int,
     """(entries with ``status``, the ``limit`` IPs with most of them, ties by IP)."""
     query = f"{ACCESS} @status:[{status} {status}]"
     total = await _count(client, query)
-    reply = await client.execute_command(
-        "FT.AGGREGATE",
-        keys.LOG_INDEX,
-        query,
-        "GROUPBY",
-        "1",
-        "@ip",
-        "REDUCE",
-        "COUNT",
-        "0",
-        "AS",
-        "count",
-        "SORTBY",
-        "4",
-        "@count",
-        "DESC",
-        "@ip",
-        "ASC",
-        "LIMIT",
-        "0",
-        str(limit),
-        *DIALECT,
+    reply = await command(
+        client, *count_by(keys.LOG_INDEX, query, "ip", limit, ("@count", "DESC", "@ip", "ASC"))
     )
     return total, [IpCount(r["ip"], int(r["count"])) for r in aggregate_rows(reply)]
 
 
 async def status_distribution(client: aioredis.Redis) -> dict[int, int]:
-    reply = await client.execute_command(
-        "FT.AGGREGATE",
-        keys.LOG_INDEX,
-        ACCESS,
-        "GROUPBY",
-        "1",
-        "@status",
-        "REDUCE",
-        "COUNT",
-        "0",
-        "AS",
-        "count",
-        "SORTBY",
-        "2",
-        "@status",
-        "ASC",
-        "LIMIT",
-        "0",
-        "1000",
-        *DIALECT,
+    reply = await command(
+        client, *count_by(keys.LOG_INDEX, ACCESS, "status", 1000, ("@status", "ASC"))
     )
     return {int(r["status"]): int(r["count"]) for r in aggregate_rows(reply)}
 
 
 async def error_rate_over_time(client: aioredis.Redis, bucket_s: int) -> list[dict[str, float]]:
-    reply = await client.execute_command(
+    reply = await command(
+        client,
         "FT.AGGREGATE",
         keys.LOG_INDEX,
         ACCESS,
@@ -143,7 +128,8 @@ async def error_rate_over_time(client: aioredis.Redis, bucket_s: int) -> list[di
 
 
 async def latency(client: aioredis.Redis) -> dict[str, float]:
-    reply = await client.execute_command(
+    reply = await command(
+        client,
         "FT.AGGREGATE",
         keys.LOG_INDEX,
         ACCESS,
@@ -175,29 +161,16 @@ async def latency(client: aioredis.Redis) -> dict[str, float]:
 
 
 async def app_levels(client: aioredis.Redis) -> dict[str, int]:
-    reply = await client.execute_command(
-        "FT.AGGREGATE",
-        keys.LOG_INDEX,
-        tag_clause("kind", ["app"]),
-        "GROUPBY",
-        "1",
-        "@level",
-        "REDUCE",
-        "COUNT",
-        "0",
-        "AS",
-        "count",
-        "LIMIT",
-        "0",
-        "100",
-        *DIALECT,
+    reply = await command(
+        client, *count_by(keys.LOG_INDEX, tag_clause("kind", ["app"]), "level", 100)
     )
     return {r["level"]: int(r["count"]) for r in aggregate_rows(reply)}
 
 
 async def noisy_ips(client: aioredis.Redis, limit: int) -> list[dict[str, object]]:
     """IPs with the most 4xx/5xx responses, with their dominant status."""
-    reply = await client.execute_command(
+    reply = await command(
+        client,
         "FT.AGGREGATE",
         keys.LOG_INDEX,
         f"{ACCESS} @status:[400 599]",
@@ -226,7 +199,7 @@ async def noisy_ips(client: aioredis.Redis, limit: int) -> list[dict[str, object
     return list(out.values())
 
 
-async def summary(client: aioredis.Redis) -> dict[str, object]:
+async def summary(client: aioredis.Redis) -> LogFigures:
     total_access = await _count(client, ACCESS)
     errors = await _count(client, f"{ACCESS} @is_error:[1 1]")
     dist = await status_distribution(client)
@@ -238,7 +211,7 @@ async def summary(client: aioredis.Redis) -> dict[str, object]:
         "http_error_rate": round(errors / total_access, 4) if total_access else 0.0,
         "top_error_statuses": sorted(
             ({"status": s, "count": c} for s, c in dist.items() if s >= 400),
-            key=lambda d: (-int(d["count"]), int(d["status"])),
+            key=lambda d: (-d["count"], d["status"]),
         )[:5],
         "noisy_ips": await noisy_ips(client, 5),
         "app_levels": await app_levels(client),

@@ -7,11 +7,10 @@ part of a passage quoted verbatim with its document id, so nothing is invented.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ..docs.corpus import NOTICE, REAL_NAME_NOTICE
 from ..docs.retrieve import Passage
-from ..logs.analytics import IpCount
+from ..logs.analytics import IpCount, LogFigures
 from .answer import Source
 from .incidents import IncidentFigures
 
@@ -50,7 +49,7 @@ def stats(dist: dict[int, int], status: int | None, errors: int, access: int) ->
     return f"{head} Most frequent statuses: {top}."
 
 
-def summary(s: dict[str, Any]) -> str:
+def summary(s: LogFigures) -> str:
     noisy = ", ".join(f"{n['ip']} ({n['count']}x {n['status']})" for n in s["noisy_ips"][:3])
     return (
         f"{s['total_entries']} log entries are indexed ({s['access_entries']} HTTP, {s['app_entries']} "

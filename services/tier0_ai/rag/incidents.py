@@ -6,8 +6,17 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from tier0_common.redis_search import (
+    DIALECT,
+    aggregate_rows,
+    command,
+    count_by,
+    search_docs,
+    tag_clause,
+)
+from tier0_common.search_index import index_exists
+
 from .. import keys
-from ..redis_search import DIALECT, aggregate_rows, index_exists, search_docs, tag_clause
 
 
 @dataclass(slots=True)
@@ -20,7 +29,8 @@ class IncidentFigures:
 async def known_operators(client: aioredis.Redis) -> list[str]:
     if not await index_exists(client, keys.INCIDENT_INDEX):
         return []
-    reply = await client.execute_command(
+    reply = await command(
+        client,
         "FT.AGGREGATE",
         keys.INCIDENT_INDEX,
         "*",
@@ -59,25 +69,10 @@ async def figures(
     if not await index_exists(client, keys.INCIDENT_INDEX):
         return IncidentFigures(0, {}, [])
     query = _query(operators, years, sites, severities)
-    reply = await client.execute_command(
-        "FT.AGGREGATE",
-        keys.INCIDENT_INDEX,
-        query,
-        "GROUPBY",
-        "1",
-        "@severity",
-        "REDUCE",
-        "COUNT",
-        "0",
-        "AS",
-        "count",
-        "LIMIT",
-        "0",
-        "100",
-        *DIALECT,
-    )
+    reply = await command(client, *count_by(keys.INCIDENT_INDEX, query, "severity", 100))
     by_severity = {r["severity"]: int(r["count"]) for r in aggregate_rows(reply)}
-    listing = await client.execute_command(
+    listing = await command(
+        client,
         "FT.SEARCH",
         keys.INCIDENT_INDEX,
         query,

@@ -19,6 +19,8 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client import ApiClient, CustomObjectsApi
 
+from tier0_common import kube_client
+
 from ..settings import Settings
 from .errors import not_configured
 
@@ -39,12 +41,10 @@ class Session:
 def _load_kubeconfig(path: str, configuration: client.Configuration) -> str | None:
     """Load ``path`` into ``configuration``; return its current context's namespace."""
     try:
-        config.load_kube_config(config_file=path, client_configuration=configuration)
-        _, active = config.list_kube_config_contexts(config_file=path)
+        kube_client.load_kubeconfig(configuration, path)
+        return kube_client.kubeconfig_namespace(path)
     except (config.ConfigException, OSError, ValueError, yaml.YAMLError) as exc:
         raise not_configured(f"cannot load the kubeconfig {path}: {exc}") from exc
-    namespace = (active or {}).get("context", {}).get("namespace")
-    return str(namespace) if namespace else None
 
 
 def open_session(settings: Settings) -> Session:
@@ -56,7 +56,7 @@ def open_session(settings: Settings) -> Session:
     elif os.environ.get("KUBERNETES_SERVICE_HOST"):
         source = "in-cluster ServiceAccount"
         try:
-            config.load_incluster_config(client_configuration=configuration)
+            kube_client.load_incluster(configuration)
         except config.ConfigException as exc:
             raise not_configured(f"in-cluster credentials unavailable: {exc}") from exc
         namespace = (
@@ -102,5 +102,5 @@ class Connection:
     def close(self) -> None:
         with self._lock:
             if self._session is not None:
-                self._session.api.close()
+                kube_client.close(self._session.api)
                 self._session = None

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 import urllib3
-from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
+from tier0_common import kube_client
 from tier0_common.failover_crd import FG_PLURAL, GROUP, RF_PLURAL, TERMINAL_PHASES, VERSION
 
 from .connection import Connection, Session
@@ -122,9 +122,8 @@ class FailoverStore:
             remaining = deadline - time.monotonic()
             if remaining < MIN_REWATCH_SECONDS:
                 break
-            stream = watch.Watch()
             try:
-                for event in stream.stream(
+                with kube_client.watch_stream(
                     session.custom.list_namespaced_custom_object,
                     GROUP,
                     VERSION,
@@ -138,19 +137,21 @@ class FailoverStore:
                         self.connection.settings.kube_timeout_seconds,
                         remaining + WATCH_READ_GRACE_SECONDS,
                     ),
-                ):
-                    obj = event["raw_object"]
-                    version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
-                    if event["type"] == "DELETED":
-                        raise FailoverError(
-                            409,
-                            "failover_deleted",
-                            f"RegionFailover {name} was deleted before the operator finished it",
-                        )
-                    if event["type"] in ("ADDED", "MODIFIED"):
-                        latest = obj
-                    if is_terminal(latest) or time.monotonic() >= deadline:
-                        break
+                ) as events:
+                    for event in events:
+                        obj = event["raw_object"]
+                        version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
+                        if event["type"] == "DELETED":
+                            raise FailoverError(
+                                409,
+                                "failover_deleted",
+                                f"RegionFailover {name} was deleted before the operator "
+                                "finished it",
+                            )
+                        if event["type"] in ("ADDED", "MODIFIED"):
+                            latest = obj
+                        if is_terminal(latest) or time.monotonic() >= deadline:
+                            break
             except ApiException as exc:
                 if exc.status != 410:  # 410 Gone: history compacted; read afresh
                     raise translate(exc, session.server) from exc
@@ -161,6 +162,4 @@ class FailoverStore:
                     raise translate(exc, session.server) from exc
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise translate(exc, session.server) from exc
-            finally:
-                stream.stop()
         return latest

@@ -19,25 +19,23 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+import redis.asyncio as aioredis
 from prometheus_client import Counter
 
 from tier0_common.catalog import DEVICE_TYPES, METRICS, SITE_IDS, DeviceState, DeviceType
 from tier0_common.keys import DEVICE_INDEX, device_key, metric_field
-
-from .search import (
+from tier0_common.redis_search import (
     DIALECT,
     aggregate_rows,
-    execute,
-    join_clauses,
     pairs,
     search_docs,
     search_total,
-    seen_since,
     tag_clause,
     to_float,
 )
+
+from .search import execute, join_clauses, seen_since
 
 #: Rows an aggregate may return; groupings here have at most types x sites x states.
 MAX_GROUP_ROWS = 10_000
@@ -64,7 +62,7 @@ class ActivityCounts:
     by_state: dict[str, int]
 
 
-async def activity_counts(client: Any, since: float, timeout_ms: int) -> ActivityCounts:
+async def activity_counts(client: aioredis.Redis, since: float, timeout_ms: int) -> ActivityCounts:
     """Devices seen since ``since`` by type, by site and by state, plus all known devices.
 
     One pipelined round trip of index counts (FT.SEARCH ... LIMIT 0 0), one per
@@ -124,7 +122,7 @@ class AlertRow:
 
 
 async def alerts(
-    client: Any,
+    client: aioredis.Redis,
     *,
     states: tuple[str, ...],
     site_id: str | None,
@@ -216,7 +214,9 @@ def _type_metrics_command(
     )
 
 
-async def site_stats(client: Any, site_id: str, since: float, timeout_ms: int) -> SiteStats:
+async def site_stats(
+    client: aioredis.Redis, site_id: str, since: float, timeout_ms: int
+) -> SiteStats:
     """Counts by type and state, active count, and per-type metric avg/min/max of a site."""
     site = tag_clause("site", [site_id])
     replies = await execute(
@@ -273,12 +273,12 @@ async def site_stats(client: Any, site_id: str, since: float, timeout_ms: int) -
         if seen is not None and (stats.last_seen is None or seen > stats.last_seen):
             stats.last_seen = seen
     for device_type, reply in zip(DEVICE_TYPES, type_replies, strict=True):
-        stats = by_type.get(device_type.value)
+        known = by_type.get(device_type.value)
         rows = aggregate_rows(reply)
-        if stats is None or not rows:
+        if known is None or not rows:
             continue
         row = rows[0]
-        stats.metrics = {
+        known.metrics = {
             name: (
                 to_float(row.get(f"AVG_{name}")),
                 to_float(row.get(f"MIN_{name}")),
@@ -377,7 +377,7 @@ class SiteStatsCache:
         return len(self._entries)
 
 
-async def known_sites(client: Any, timeout_ms: int) -> list[str]:
+async def known_sites(client: aioredis.Redis, timeout_ms: int) -> list[str]:
     """Sites of the catalogue plus any other site that has devices in this region."""
     (reply,) = await execute(
         client,
@@ -422,13 +422,13 @@ class DeviceRecord:
         return {str(k): str(v) for k, v in parsed.items()} if isinstance(parsed, dict) else {}
 
 
-async def device(client: Any, device_id: str) -> DeviceRecord | None:
+async def device(client: aioredis.Redis, device_id: str) -> DeviceRecord | None:
     (reply,) = await execute(client, "device_get", ("HGETALL", device_key(device_id)))
-    fields = pairs(reply) if isinstance(reply, list) else dict(reply or {})
-    return DeviceRecord({k: str(v) for k, v in fields.items()}) if fields else None
+    fields = pairs(reply)
+    return DeviceRecord(fields) if fields else None
 
 
-async def count_active(client: Any, since: float, timeout_ms: int) -> int:
+async def count_active(client: aioredis.Redis, since: float, timeout_ms: int) -> int:
     """Devices seen since ``since``: a count from the index, no documents returned."""
     (reply,) = await execute(
         client,

@@ -15,10 +15,13 @@ import json
 from datetime import datetime
 from typing import Any
 
+import redis.asyncio as aioredis
+
 from tier0_common.catalog import WEB_SITES
 from tier0_common.keys import USERS_ACTIVITY, USERS_SITE_METRIC_FIELDS, users_site_key
+from tier0_common.redis_search import items, pairs, text, to_float
 
-from .search import execute, pairs, to_float
+from .search import execute
 
 
 def flatten_report(fields: dict[str, Any]) -> dict[str, Any]:
@@ -76,26 +79,26 @@ def report_values(site_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def latest_by_site(client: Any) -> list[dict[str, Any]]:
+async def latest_by_site(client: aioredis.Redis) -> list[dict[str, Any]]:
     """Latest report values of every web site that has reported (catalogue order)."""
     replies = await execute(
         client, "users_sites", *(("HGETALL", users_site_key(site)) for site in WEB_SITES)
     )
     out = []
     for site, reply in zip(WEB_SITES, replies, strict=True):
-        fields = pairs(reply) if isinstance(reply, list) else dict(reply or {})
+        fields = pairs(reply)
         if fields:
             out.append(report_values(site, fields))
     return out
 
 
-async def recent_reports(client: Any, limit: int) -> list[dict[str, Any]]:
+async def recent_reports(client: aioredis.Redis, limit: int) -> list[dict[str, Any]]:
     """Newest ``limit`` reports of the users:activity stream, each with its stream id."""
     (reply,) = await execute(
         client, "users_recent", ("XREVRANGE", USERS_ACTIVITY, "+", "-", "COUNT", str(limit))
     )
     out = []
-    for stream_id, raw in reply or []:
-        fields = pairs(raw) if isinstance(raw, list) else dict(raw or {})
-        out.append({"stream_id": str(stream_id), **report_values("", fields)})
+    for entry in items(reply or [], "XREVRANGE"):
+        stream_id, raw = items(entry, "stream entry")
+        out.append({"stream_id": text(stream_id), **report_values("", pairs(raw))})
     return out

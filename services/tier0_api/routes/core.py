@@ -68,8 +68,8 @@ async def _health(
         status="healthy" if healthy else "unhealthy",
         region=settings.region,
         version=settings.app_version,
-        redis=redis_state,  # type: ignore[arg-type]
-        device_index=index,  # type: ignore[arg-type]
+        redis=redis_state,
+        device_index=index,
         reason=reason,
         timestamp=datetime.now(UTC),
     )

@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from tier0_common.catalog import SITE_IDS, SITES_BY_ID, DeviceType
+from tier0_common.redis_search import to_float
 
 from ..deps import RedisDep, SettingsDep
 from ..queries import devices
-from ..queries.search import to_float
 from ..schemas import (
     ActiveDevices,
     AlertPage,
@@ -117,7 +117,7 @@ async def device_alerts(
                 device_id=row.device_id,
                 type=row.type,
                 site=row.site,
-                state=row.state,  # type: ignore[arg-type]
+                state=row.state,
                 code=row.code,
                 message=row.message,
                 timestamp=_utc(row.ts),

@@ -305,7 +305,7 @@ def _fast(doc: object, seen_field: str) -> Reading | None:
         status = doc["status"]
         if not _status_ok(status):
             return None
-        device = device.with_status(status)  # type: ignore[arg-type]
+        device = device.with_status(status)
     when = _time(doc["timestamp_utc"])
     metrics = doc["metrics"]
     spec = _TYPES[device.device_type]
@@ -376,4 +376,4 @@ def check(topic: bytes, payload: bytes, seen: str) -> Reading | Rejection:
         shown = topic.decode(errors="replace")
         expected = device.topic.decode()
         return Rejection(f"topic_mismatch: topic {shown!r} but payload is for {expected!r}")
-    return result  # type: ignore[return-value]
+    return result

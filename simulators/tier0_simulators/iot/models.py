@@ -149,7 +149,7 @@ class TypeFleet:
 
     def step(self, round_number: int) -> None:
         rng = np.random.default_rng([self.seed, _TYPE_SALT[self.device_type], round_number])
-        count, width = self.values.shape
+        count, width = int(self.values.shape[0]), int(self.values.shape[1])
         self.drift = self.drift * DRIFT_KEEP + rng.normal(0, DRIFT_STEP, (count, width))
         noise = rng.normal(0, 1, (count, width)) * self.noise
         values = self.nominal * (1 + self.drift + noise)

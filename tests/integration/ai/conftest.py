@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 import redis.asyncio as aioredis
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from tests.support.servers import Endpoint
@@ -20,6 +20,7 @@ from tier0_ai.cli import generate, index_folder
 from tier0_ai.embeddings.local import LocalMiniLM
 from tier0_ai.settings import Settings
 from tier0_ai.state import AIState
+from tier0_common.api_plugin import RegionServices
 
 from .fake_cohere import FakeCohere
 
@@ -59,6 +60,12 @@ def indexed_region1(redis_region1: Endpoint, ai_data: Path, offline_ai: AIState)
     return redis_region1
 
 
+def _app_redis(request: Request) -> aioredis.Redis:
+    """The test app's client, lent to the plugin like the region API lends its own."""
+    client: aioredis.Redis = request.app.state.redis
+    return client
+
+
 def make_app(endpoint: Endpoint, ai: AIState | None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,7 +76,7 @@ def make_app(endpoint: Endpoint, ai: AIState | None) -> FastAPI:
     app = FastAPI(lifespan=lifespan)
     if ai is not None:
         app.state.ai = ai
-    for router in routers():
+    for router in routers(RegionServices(redis=_app_redis)):
         app.include_router(router)
     return app
 

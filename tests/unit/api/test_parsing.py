@@ -1,4 +1,5 @@
-"""The pure parts of the Redis queries: escaping, reply parsing, the per-site cache."""
+"""The pure parts of the Redis queries: escaping, reply parsing (tier0_common.redis_search),
+the per-site cache."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tier0_api.queries import devices, search, users
+from tier0_api.queries import devices, users
+from tier0_common import redis_search as search
 
 
 @pytest.mark.parametrize(
