@@ -30,6 +30,7 @@ from .schemas import (
     ImageResult,
     ImageSearchRequest,
     ImageSearchResponse,
+    InterpretationModel,
     IpCountModel,
     LogStats,
     LogSummary,
@@ -159,6 +160,7 @@ def diagnostics_router(services: RegionServices) -> APIRouter:
             embedding_model=answer.embedding_model,
             fallback_reason=answer.fallback_reason,
             synthetic_data=answer.synthetic_data,
+            interpretation=InterpretationModel.model_validate(answer.interpretation),
             timestamp=datetime.now(UTC).isoformat(),
         )
 

@@ -96,6 +96,41 @@ class SourceModel(BaseModel):
     score: float | None = None
 
 
+class ConstraintModel(BaseModel):
+    field: str = Field(
+        description="operator, site, region, date, time, severity, kind, status, ip, ..."
+    )
+    text: str = Field(description="the question's words")
+    values: list[str] = Field(description="what they were read as, in the records' vocabulary")
+    note: str = ""
+    exclude: bool = False
+
+
+class NotUnderstoodModel(BaseModel):
+    text: str
+    reason: str
+
+
+class NotFoundModel(BaseModel):
+    field: str
+    text: str
+    known: list[str] = Field(description="the values the records do contain")
+
+
+class InterpretationModel(BaseModel):
+    """How the question was read. Every constraint it names is in exactly one list."""
+
+    dataset: str | None = None
+    intent: str | None = None
+    group_by: str | None = None
+    order: str | None = None
+    limit: int | None = None
+    applied: list[ConstraintModel] = []
+    not_understood: list[NotUnderstoodModel] = []
+    not_found: list[NotFoundModel] = []
+    contradictions: list[str] = []
+
+
 class QueryResponse(BaseModel):
     question: str
     route: str
@@ -107,6 +142,7 @@ class QueryResponse(BaseModel):
     embedding_model: str | None
     fallback_reason: str | None
     synthetic_data: bool
+    interpretation: InterpretationModel
     timestamp: str
 
 

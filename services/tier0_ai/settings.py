@@ -7,6 +7,7 @@ through COHERE_BASE_URL.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     #: Longest natural-language query accepted, in characters.
     ai_max_query_chars: int = Field(default=2000, ge=16, le=100_000)
     ai_log_level: str = "INFO"
+    #: "Today" for relative dates in questions ("last year"); unset = the latest
+    #: record's date (the records' own calendar), which is what synthetic data needs.
+    ai_reference_date: date | None = None
 
     @property
     def cohere_enabled(self) -> bool:

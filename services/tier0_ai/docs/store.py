@@ -44,6 +44,11 @@ INCIDENT_SCHEMA = (
     "date",
     "TAG",
     "SORTABLE",
+    # yyyymmdd as a number: date ranges in questions ("since March 2024") are
+    # numeric range filters, and floor(datenum / 100) groups by month.
+    "datenum",
+    "NUMERIC",
+    "SORTABLE",
     "description",
     "TEXT",
 )
@@ -134,6 +139,7 @@ async def store_incidents(client: aioredis.Redis, records: Sequence[Incident]) -
                 "site": r.site_id,
                 "date": r.date,
                 "year": r.year,
+                "datenum": int(r.date[:10].replace("-", "")),
                 "severity": r.severity,
                 "kind": r.kind,
                 "description": r.description,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_SITE = re.compile(r"\bsite=([A-Za-z0-9_-]+)")
 
 
 @dataclass(slots=True)
@@ -23,3 +26,14 @@ class LogEntry:
     @property
     def is_error(self) -> bool:
         return self.status >= 400 if self.kind == "access" else self.level in ("ERROR", "CRITICAL")
+
+    @property
+    def agent(self) -> str:
+        """The client's product, the user agent up to its version (``tier0-gateway``)."""
+        return self.user_agent.split("/", 1)[0].strip() if self.user_agent else ""
+
+    @property
+    def site(self) -> str:
+        """The site an app event names (``site=WY-ALPHA`` in its message), if any."""
+        m = _SITE.search(self.message)
+        return m.group(1).upper() if m else ""

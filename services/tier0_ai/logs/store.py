@@ -43,6 +43,12 @@ SCHEMA = (
     "TAG",
     "message",
     "TEXT",
+    # The client's product name from the user agent ("tier0-gateway", "curl"), and
+    # the site an app event names: questions filter and group by both.
+    "agent",
+    "TAG",
+    "site",
+    "TAG",
 )
 COUNTER = "ai:log:next"
 
@@ -76,6 +82,8 @@ async def store(client: aioredis.Redis, entries: Sequence[LogEntry], batch: int 
                     "service": e.service,
                     "message": e.message,
                     "user_agent": e.user_agent,
+                    "agent": e.agent,
+                    "site": e.site,
                 },
             )
         await pipe.execute()

@@ -27,3 +27,5 @@ class Answer:
     fallback_reason: str | None = None
     synthetic_data: bool = False
     found: bool = True
+    #: What the question was read as: applied constraints, not understood, not found.
+    interpretation: dict[str, Any] = field(default_factory=dict)

@@ -11,8 +11,9 @@ import re
 from ..docs.corpus import NOTICE, REAL_NAME_NOTICE
 from ..docs.retrieve import Passage
 from ..logs.analytics import IpCount, LogFigures
+from .analytic import Figures
 from .answer import Source
-from .incidents import IncidentFigures
+from .understand import DATASET_NAMES, FIELD_WORDS, Interpretation, effective_severities
 
 #: Below this cosine similarity a passage is not considered relevant to the question.
 MIN_SIMILARITY = 0.3
@@ -58,37 +59,6 @@ def summary(s: LogFigures) -> str:
     )
 
 
-def incidents(
-    f: IncidentFigures,
-    operators: list[str],
-    years: list[int],
-    sites: list[str],
-    severities: list[str],
-) -> str:
-    scope = []
-    if operators:
-        scope.append("in " + " and ".join(operators) + " operations")
-    if years:
-        scope.append("in " + " and ".join(str(y) for y in years))
-    if sites:
-        scope.append("at " + ", ".join(sites))
-    if severities:
-        scope.append("of severity " + "/".join(severities))
-    where = " ".join(scope) or "in all records"
-    if f.total == 0:
-        return f"No safety incidents were found in the incident records {where}."
-    parts = ", ".join(
-        f"{f.by_severity[s]} {s}" for s in ("minor", "moderate", "major") if f.by_severity.get(s)
-    )
-    absent = [
-        s for s in ("minor", "moderate", "major") if not f.by_severity.get(s) and not severities
-    ]
-    tail = f" No {' or '.join(absent)} incidents were recorded." if absent else ""
-    text = f"{_plural(f.total, 'safety incident')} occurred {where}: {parts}.{tail}"
-    notice = REAL_NAME_NOTICE if any(o.upper() == "BP" for o in operators) else NOTICE
-    return f"{text} Source: the incident records (counted exactly). {notice}"
-
-
 def relevant(passages: list[Passage]) -> list[Passage]:
     return [p for p in passages if p.similarity >= MIN_SIMILARITY]
 
@@ -116,3 +86,176 @@ def passage_sources(passages: list[Passage]) -> list[Source]:
         Source(p.chunk_id, "passage", p.title, p.text[:300], p.similarity)
         for p in relevant(passages)
     ]
+
+
+# --------------------------------------------------------------------------- interpreted
+
+
+_NOUNS = {
+    "incidents": ("safety incident", "safety incidents"),
+    "http": ("HTTP request", "HTTP requests"),
+    "app": ("application log entry", "application log entries"),
+}
+_GROUP_NAMES = {
+    "ip": "IP",
+    "client": "user agent",
+    "kind": "incident kind",
+    "status": "HTTP status",
+    "path": "request path",
+    "method": "HTTP method",
+    "level": "log level",
+}
+
+
+def _noun(dataset: str, n: int) -> str:
+    one, many = _NOUNS[dataset]
+    return f"{n} {one if n == 1 else many}"
+
+
+def _date_phrase(value: str) -> str:
+    if value.startswith(("from ", "up to ")):
+        return value
+    if " to " in value:
+        return f"from {value}"
+    return f"in {value}" if len(value) <= 7 else f"on {value}"
+
+
+def scope(i: Interpretation) -> str:
+    """The applied constraints, in words: 'in BP operations in 2024 at TX-BRAVO'."""
+    parts: list[str] = []
+    for c in i.applied:
+        if c.field == "operator":
+            parts.append(f"in {' or '.join(c.values)} operations")
+        elif c.field == "site":
+            parts.append(f"at {' or '.join(c.values)}")
+        elif c.field == "region":
+            parts.append(f"in {c.text} ({', '.join(c.values)})")
+        elif c.field == "date":
+            parts.append(" or ".join(_date_phrase(v) for v in c.values))
+        elif c.field == "time":
+            parts.append(f"during {c.values[0]} UTC")
+        elif c.field == "kind":
+            parts.append(f"of kind {' or '.join(c.values)}")
+        elif c.field == "ip":
+            parts.append(f"from IP {c.values[0]}")
+        elif c.field == "method":
+            parts.append(f"using {' or '.join(c.values)}")
+        elif c.field == "path":
+            parts.append(f"to {' or '.join(c.values)}")
+        elif c.field == "client":
+            parts.append(f"from user agent {' or '.join(c.values)}")
+        elif c.field == "level":
+            parts.append(f"at level {' or '.join(c.values)}")
+        elif c.field == "service":
+            parts.append(f"from the {' or '.join(c.values)} service")
+    if any(c.field == "severity" for c in i.applied):
+        parts.append(f"of severity {' or '.join(effective_severities(i))}")
+    if i.statuses:
+        codes = [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in i.statuses]
+        parts.append(f"with status {' or '.join(codes)}")
+    return " ".join(dict.fromkeys(parts))
+
+
+def caveats(i: Interpretation) -> str:
+    """What the question said that the figure does not apply, said first."""
+    if not i.not_understood:
+        return ""
+    items = "; ".join(f"'{n.text}' ({n.reason})" for n in i.not_understood)
+    return f"Not applied, not understood: {items}. "
+
+
+def mappings(i: Interpretation) -> str:
+    notes = [c.note for c in i.applied if c.note]
+    return f" Interpretation: {'; '.join(notes)}." if notes else ""
+
+
+def refusal(i: Interpretation) -> str:
+    """The answer when a named value is not in the records or constraints contradict."""
+    records = DATASET_NAMES[i.dataset] if i.dataset != "documents" else "records"
+    lines: list[str] = []
+    if i.contradictions:
+        lines.append(
+            "The question's constraints contradict each other: "
+            + "; ".join(i.contradictions)
+            + ". No figure is given."
+        )
+    for n in i.not_found:
+        known = ", ".join(n.known) if n.known else "none"
+        if n.field == "operator":
+            lines.append(
+                f"No {records} are recorded for operator {n.text}; operators in the records are {known}."
+            )
+        elif n.field == "site":
+            lines.append(f"No {records} name site {n.text}; sites in the records are {known}.")
+        elif n.field == "region":
+            lines.append(f"No site in the {records} is in {n.text}; the sites are in {known}.")
+        elif n.field == "date":
+            lines.append(
+                f"No {records} are dated {n.text}; the records span {' to '.join(n.known)}."
+            )
+        elif n.field == "ip":
+            lines.append(f"No requests from IP {n.text} are in the {records}.")
+        elif n.field == "name":
+            lines.append(
+                f"'{n.text}' matches no operator, site or region in the {records} "
+                f"(operators and sites in the records: {known})."
+            )
+        else:
+            word = FIELD_WORDS.get(n.field, n.field).split(" ", 1)[-1]
+            lines.append(f"No {records} have {word} '{n.text}'; values recorded: {known}.")
+    return " ".join(lines)
+
+
+def interpreted(i: Interpretation, f: Figures) -> str:
+    where = scope(i)
+    head = caveats(i)
+    if i.intent in ("group", "rank") and i.group_by:
+        name = _GROUP_NAMES.get(i.group_by, i.group_by)
+        if not f.groups or f.total == 0:
+            text = f"No {_NOUNS[i.dataset][1]} were found {where or 'in the records'}."
+        elif i.intent == "group":
+            body = "; ".join(f"{k}: {n}" for k, n in f.groups)
+            text = (
+                f"{_NOUNS[i.dataset][1][0].upper()}{_NOUNS[i.dataset][1][1:]} {where + ' ' if where else ''}by {name} "
+                f"(counted exactly): {body}. Total: {f.total}."
+            )
+        else:
+            most = "fewest" if i.order == "asc" else "most"
+            ranked = "; ".join(f"{n + 1}. {k} ({c})" for n, (k, c) in enumerate(f.groups))
+            tie = " (tied)" if len(f.groups) > (i.limit or 1) else ""
+            more = (
+                f" {f.tied_beyond} more share the last count ({f.groups[-1][1]})."
+                if f.tied_beyond
+                else ""
+            )
+            text = (
+                f"The {name}{'s' if len(f.groups) > 1 else ''} with the {most} "
+                f"{_NOUNS[i.dataset][1]} {where + ' ' if where else ''}(counted exactly){tie}: "
+                f"{ranked}.{more} Out of {_noun(i.dataset, f.total)} in total."
+            )
+    elif f.total == 0:
+        text = f"No {_NOUNS[i.dataset][1]} were found {where or 'in the records'}."
+    elif i.dataset == "incidents":
+        parts = ", ".join(
+            f"{f.by_severity[s]} {s}"
+            for s in ("minor", "moderate", "major")
+            if f.by_severity.get(s)
+        )
+        asked = effective_severities(i) if any(c.field == "severity" for c in i.applied) else []
+        absent = [
+            s for s in ("minor", "moderate", "major") if not f.by_severity.get(s) and not asked
+        ]
+        tail = f" No {' or '.join(absent)} incidents were recorded." if absent else ""
+        text = (
+            f"{_noun('incidents', f.total)} occurred {where or 'in all records'}: {parts}.{tail} "
+            "Source: the incident records (counted exactly)."
+        )
+    else:
+        text = f"{_noun(i.dataset, f.total)} {where or 'in all records'} (counted exactly)."
+    text = head + text + mappings(i)
+    if i.dataset == "incidents":
+        bp = any(v.upper() == "BP" for v in i.values("operator")) or any(
+            k.upper() == "BP" for k, _ in f.groups
+        )
+        text += f" {REAL_NAME_NOTICE if bp else NOTICE}"
+    return text

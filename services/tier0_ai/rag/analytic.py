@@ -1,0 +1,221 @@
+"""Exact figures for an interpreted question: counts, breakdowns and rankings.
+
+Every applied constraint becomes a RediSearch clause (TAG, NUMERIC range) or, for a
+time of day, an APPLY/FILTER step; FT.AGGREGATE then counts every matching record,
+with no sampling. A breakdown lists every value the unfiltered records contain (zero
+counts included, except per IP and per hour), so "which site had the fewest" also
+sees the sites with none. Ties at a ranking's cut are all kept: "the site with the
+most" names every site sharing the highest count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import redis.asyncio as aioredis
+
+from .. import keys
+from ..redis_search import DIALECT, aggregate_rows, escape_tag, index_exists, search_docs
+from .understand import SITE_STATE, Interpretation, effective_severities
+from .vocabulary import Vocabulary
+
+#: The stored field a group-by reads (``client`` is the user agent's product).
+_FIELD = {"client": "agent"}
+_NO_ZERO_FILL = frozenset({"ip", "hour", "month"})
+
+
+@dataclass(slots=True)
+class Figures:
+    dataset: str
+    total: int
+    groups: list[tuple[str, int]] = field(default_factory=list)
+    by_severity: dict[str, int] = field(default_factory=dict)
+    records: list[dict[str, str]] = field(default_factory=list)
+    query: str = "*"
+    #: How many more values share the last listed count of a top-N ranking.
+    tied_beyond: int = 0
+
+
+def _tags(name: str, values: list[str]) -> str:
+    return f"@{name}:{{{'|'.join(escape_tag(v) for v in values)}}}"
+
+
+def _day_number(d: date) -> int:
+    return d.year * 10_000 + d.month * 100 + d.day
+
+
+def _epoch(d: date) -> float:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()
+
+
+def query_string(i: Interpretation) -> str:
+    clauses: list[str] = []
+    if i.dataset == "http":
+        clauses.append("@kind:{access}")
+    elif i.dataset == "app":
+        clauses.append("@kind:{app}")
+    for name in ("operator", "kind", "ip", "method", "path", "level", "service"):
+        for c in i.applied:
+            if c.field == name and not c.exclude:
+                clauses.append(_tags(name, c.values))
+    for c in i.applied:
+        if c.field == "client":
+            clauses.append(_tags("agent", c.values))
+        if c.field in ("site", "region"):
+            clauses.append(_tags("site", c.values))
+    if any(c.field == "severity" for c in i.applied):
+        clauses.append(_tags("severity", effective_severities(i) or ["-"]))
+    if i.statuses is not None:
+        clauses.append(
+            "(" + "|".join(f"@status:[{lo} {hi}]" for lo, hi in i.statuses) + ")"
+            if i.statuses
+            else "@status:[-1 -1]"
+        )
+    if i.dates is not None:
+        ranges = []
+        for start, end in i.dates:
+            if i.dataset == "incidents":
+                ranges.append(f"@datenum:[{_day_number(start)} {_day_number(end)}]")
+            else:
+                lo = _epoch(start) if start.year > 1 else "-inf"
+                hi = _epoch(end + timedelta(days=1)) if end.year < 9999 else "+inf"
+                ranges.append(f"@ts:[{lo} ({hi}]")
+        clauses.append("(" + "|".join(ranges) + ")" if ranges else "@year:[-1 -1]")
+    return " ".join(clauses) or "*"
+
+
+def _index(dataset: str) -> str:
+    return keys.INCIDENT_INDEX if dataset == "incidents" else keys.LOG_INDEX
+
+
+def _pipeline_steps(i: Interpretation, group: str | None) -> list[str]:
+    steps: list[str] = []
+    if i.times:
+        steps += ["LOAD", "1", "@ts", "APPLY", "@ts % 86400", "AS", "tod"]
+        steps += [
+            "FILTER",
+            " || ".join(f"(@tod >= {a} && @tod < {b})" for a, b in i.times),
+        ]
+    if group == "hour":
+        if not i.times:
+            steps += ["LOAD", "1", "@ts"]
+        steps += ["APPLY", "floor((@ts % 86400) / 3600)", "AS", "hour"]
+    if group == "month":
+        steps += ["LOAD", "1", "@datenum", "APPLY", "floor(@datenum / 100)", "AS", "month"]
+    return steps
+
+
+async def _grouped(
+    client: aioredis.Redis, i: Interpretation, query: str, group: str | None
+) -> dict[str, int]:
+    stored = _FIELD.get(group or "", "site" if group == "region" else group)
+    by = ["GROUPBY", "1", f"@{stored}"] if group else ["GROUPBY", "0"]
+    reply = await client.execute_command(
+        "FT.AGGREGATE",
+        _index(i.dataset),
+        query,
+        *_pipeline_steps(i, group),
+        *by,
+        "REDUCE",
+        "COUNT",
+        "0",
+        "AS",
+        "count",
+        "LIMIT",
+        "0",
+        "100000",
+        *DIALECT,
+    )
+    out: dict[str, int] = {}
+    for row in aggregate_rows(reply):
+        key = str(row.get(stored, "")) if group else ""
+        if group in ("hour", "month", "year", "status"):
+            key = str(int(float(key))) if key not in ("", None) else key
+        out[key] = out.get(key, 0) + int(row["count"])
+    return out
+
+
+def _order_key(item: tuple[str, int], descending: bool) -> tuple[int, int, str]:
+    key, count = item
+    numeric = key.isdigit()
+    return (-count if descending else count, int(key) if numeric else 0, key)
+
+
+def domain(vocab: Vocabulary, dataset: str, group: str) -> list[str]:
+    """The values a breakdown lists even with a zero count: those the records contain."""
+    if group in _NO_ZERO_FILL:
+        return []
+    if group == "region":
+        sites = vocab.values(dataset, "site")
+        return sorted({SITE_STATE[s] for s in sites if s in SITE_STATE})
+    return vocab.values(dataset, _FIELD.get(group, group))
+
+
+async def compute(client: aioredis.Redis, i: Interpretation, vocab: Vocabulary) -> Figures:
+    if not await index_exists(client, _index(i.dataset)):
+        return Figures(i.dataset, 0)
+    query = query_string(i)
+    figures = Figures(i.dataset, 0, query=query)
+    if i.intent in ("group", "rank") and i.group_by:
+        counts = await _grouped(client, i, query, i.group_by)
+        if i.group_by == "region":
+            folded: dict[str, int] = {}
+            for site, n in counts.items():
+                state = SITE_STATE.get(site, site)
+                folded[state] = folded.get(state, 0) + n
+            counts = folded
+        for value in domain(vocab, i.dataset, i.group_by):
+            counts.setdefault(value, 0)
+        ordered = sorted(counts.items(), key=lambda kv: _order_key(kv, i.order == "desc"))
+        figures.total = sum(counts.values())
+        if i.intent == "rank" and i.limit is not None and len(ordered) > i.limit:
+            cut = ordered[i.limit - 1][1]
+            tied = [kv for kv in ordered[i.limit :] if kv[1] == cut]
+            if i.limit == 1:
+                # "which site had the most": every site sharing the top count is the answer
+                ordered = ordered[:1] + tied
+            else:
+                ordered = ordered[: i.limit]
+                figures.tied_beyond = len(tied)
+        figures.groups = ordered
+    else:
+        figures.total = sum((await _grouped(client, i, query, None)).values())
+    if i.dataset == "incidents":
+        figures.by_severity = {
+            k: v for k, v in (await _grouped(client, i, query, "severity")).items() if v
+        }
+        if figures.total <= 200:
+            figures.records = await _records(client, query)
+    return figures
+
+
+async def _records(client: aioredis.Redis, query: str, limit: int = 200) -> list[dict[str, str]]:
+    listing = await client.execute_command(
+        "FT.SEARCH",
+        keys.INCIDENT_INDEX,
+        query,
+        "SORTBY",
+        "date",
+        "ASC",
+        "LIMIT",
+        "0",
+        str(limit),
+        "RETURN",
+        "6",
+        "incident_id",
+        "date",
+        "site",
+        "severity",
+        "operator",
+        "description",
+        *DIALECT,
+    )
+    return [f for _, f in search_docs(listing)]
+
+
+async def ip_seen(client: aioredis.Redis, ip: str) -> bool:
+    reply = await client.execute_command(
+        "FT.SEARCH", keys.LOG_INDEX, _tags("ip", [ip]), "LIMIT", "0", "0", *DIALECT
+    )
+    return int(reply[0]) > 0

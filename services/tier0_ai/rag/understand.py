@@ -1,0 +1,1139 @@
+"""Understand a diagnostics question: what it asks for and every constraint it sets.
+
+Why rules over a model: the questions an operator asks of these records are counts,
+breakdowns and rankings with a handful of constraint kinds (operator, site, region,
+date, severity, incident kind, status code, IP, method, path, client, log level,
+service). Rules read them the same way every time, offline, in well under a
+millisecond, and can say exactly what they did. The rule that matters most: no
+constraint is silently dropped. Each one the question names is either
+
+- **applied** (mapped to the records' own vocabulary, with a note when everyday words
+  were translated: "serious" -> severity major, "last year" -> 2024 on the records'
+  calendar, "Northwind" -> Northwind Energy),
+- **not understood** (named in the answer, e.g. a device type the incident records do
+  not record, or a word that maps to nothing), or
+- **not found** (an operator, site, region, status, path or date the records do not
+  contain: the answer says so and lists what is there, and gives no figure), or
+- **contradictory** (an empty date range, a site outside the named region): the
+  answer says what contradicts what, and gives no figure.
+
+Dates use python-dateutil (month names, day/month orders, relativedelta for "the last
+6 months"); company and site name variants use rapidfuzz.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from dateutil import parser as date_parser
+from dateutil.relativedelta import relativedelta
+from rapidfuzz import fuzz
+
+from tier0_common.catalog import SITES, SITES_BY_ID
+
+from .vocabulary import Vocabulary
+
+Dataset = Literal["incidents", "http", "app", "documents"]
+Intent = Literal["count", "group", "rank", "stats", "summary", "documents"]
+
+DATASET_NAMES = {
+    "incidents": "incident records",
+    "http": "HTTP access logs",
+    "app": "application logs",
+    "documents": "documents",
+}
+#: Which constraint fields each dataset records.
+APPLICABLE: dict[str, frozenset[str]] = {
+    "incidents": frozenset({"operator", "site", "region", "date", "severity", "kind"}),
+    "http": frozenset({"date", "time", "status", "ip", "method", "path", "client"}),
+    "app": frozenset({"date", "time", "level", "service", "site", "region"}),
+}
+#: Which fields each dataset can be grouped or ranked by.
+GROUPABLE: dict[str, tuple[str, ...]] = {
+    "incidents": ("severity", "operator", "site", "region", "year", "month", "kind"),
+    "http": ("status", "ip", "path", "method", "client", "hour"),
+    "app": ("level", "service", "site", "region", "hour"),
+}
+FIELD_WORDS = {
+    "operator": "an operator",
+    "site": "a site",
+    "region": "a region",
+    "date": "a date",
+    "time": "a time of day",
+    "severity": "a severity",
+    "kind": "an incident kind",
+    "status": "an HTTP status",
+    "ip": "an IP address",
+    "method": "an HTTP method",
+    "path": "a request path",
+    "client": "a client type",
+    "level": "a log level",
+    "service": "a service",
+    "device_type": "a device type",
+    "state": "a device state",
+}
+
+
+@dataclass(slots=True)
+class Constraint:
+    field: str
+    text: str  # the words of the question
+    values: list[str]  # in the records' vocabulary
+    note: str = ""
+    exclude: bool = False
+
+
+@dataclass(slots=True)
+class NotUnderstood:
+    text: str
+    reason: str
+
+
+@dataclass(slots=True)
+class NotFound:
+    field: str
+    text: str
+    known: list[str]
+
+
+@dataclass(slots=True)
+class Interpretation:
+    question: str
+    dataset: Dataset
+    intent: Intent
+    group_by: str | None = None
+    order: Literal["desc", "asc"] = "desc"
+    limit: int | None = None
+    applied: list[Constraint] = field(default_factory=list)
+    not_understood: list[NotUnderstood] = field(default_factory=list)
+    not_found: list[NotFound] = field(default_factory=list)
+    contradictions: list[str] = field(default_factory=list)
+    #: Effective date intervals (inclusive), the intersection of every date constraint.
+    dates: list[tuple[date, date]] | None = None
+    #: Seconds-of-day intervals [start, end) of time-of-day constraints (logs).
+    times: list[tuple[int, int]] | None = None
+    #: HTTP status intervals (inclusive) every status constraint allows together.
+    statuses: list[tuple[int, int]] | None = None
+
+    def values(self, name: str) -> list[str]:
+        return [v for c in self.applied if c.field == name and not c.exclude for v in c.values]
+
+    def excluded(self, name: str) -> list[str]:
+        return [v for c in self.applied if c.field == name and c.exclude for v in c.values]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "dataset": self.dataset,
+            "intent": self.intent,
+            "group_by": self.group_by,
+            "order": self.order,
+            "limit": self.limit,
+            "applied": [asdict(c) for c in self.applied],
+            "not_understood": [asdict(n) for n in self.not_understood],
+            "not_found": [asdict(n) for n in self.not_found],
+            "contradictions": list(self.contradictions),
+        }
+
+
+# --------------------------------------------------------------------------- spans
+
+
+class _Text:
+    """The question with the spans already read masked out, so no words count twice."""
+
+    def __init__(self, question: str) -> None:
+        self.q = question
+        self.taken = [False] * len(question)
+
+    def free(self, start: int, end: int) -> bool:
+        return not any(self.taken[start:end])
+
+    def take(self, start: int, end: int) -> None:
+        for i in range(start, end):
+            self.taken[i] = True
+
+    def find(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+        out = []
+        for m in pattern.finditer(self.q):
+            if m.end() > m.start() and self.free(m.start(), m.end()):
+                out.append(m)
+                self.take(m.start(), m.end())
+        return out
+
+    def rest(self) -> str:
+        return "".join(" " if t else c for c, t in zip(self.q, self.taken, strict=True))
+
+
+def _rx(pattern: str, flags: int = re.I) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+# --------------------------------------------------------------------------- datasets
+
+_INCIDENT = _rx(r"\b(incidents?|incidences?|accidents?|injur(y|ies)|safety events?|near misses)\b")
+_KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("dropped object", _rx(r"\b(dropped|falling|fallen) objects?\b")),
+    ("slip or trip", _rx(r"\b(slips? or trips?|slips? and trips?|slips?|trips?)\b")),
+    (
+        "hard hat violation",
+        _rx(r"\b(hard ?hat violations?|ppe violations?|helmet violations?)\b"),
+    ),
+    ("gas release", _rx(r"\b(gas releases?|gas leaks?|releases? of gas)\b")),
+    ("hand injury", _rx(r"\b(hand injur(y|ies)|pinched fingers?|finger injur(y|ies))\b")),
+    (
+        "vehicle incident",
+        _rx(r"\b(vehicle incidents?|vehicle accidents?|vehicles?|collisions?|pickups?)\b"),
+    ),
+    ("fluid spill", _rx(r"\b(fluid spills?|spills?|spillages?|spilled fluid)\b")),
+)
+_APP = _rx(
+    r"\b((app|application) (logs?|events?|entries|messages)|log levels?|"
+    r"(info|warning|error|critical) (level )?(events?|messages?|log entries|log lines|entries|lines)|"
+    r"(ingest|operator|api) service|services?\b.*\blogs?|events? logged)\b"
+)
+_HTTP = _rx(
+    r"\b(http|requests?|responses?|status(es)? codes?|status|ips?|ip addresses|[45]xx|"
+    r"endpoints?|paths?|urls?|latency|access logs?|clients?|user agents?|gateways?|scanners?|"
+    r"error codes?|errors? [1-5]\d\d|[1-5]\d\d ?s\b|[1-5]\d\d (errors?|responses?)|"
+    r"(server|client)[- ]errors?|not found|unauthori[sz]ed|bad requests?|rate[- ]limited|"
+    r"too many requests|bad gateway|service unavailable|failed requests?|GET|POST)\b"
+)
+_LOG = _rx(r"\b(logs?|log entries|log lines)\b")
+_COUNT = _rx(r"\b(how many|number of|count|total|how often|tally|amount of|quantity of|in total)\b")
+_STATS = _rx(r"\b(distribution|error rate|rate of errors|stats|statistics|over time)\b")
+_SUMMARY = _rx(r"\b(summary|summari[sz]e|overview|diagnos\w*)\b")
+_RANK = _rx(
+    r"\b(most|least|fewest|top|highest|lowest|worst|noisiest|busiest|biggest|largest|"
+    r"smallest|rank(ed|ing)?|leading|frequent)\b"
+)
+_ASC = _rx(r"\b(least|fewest|lowest|smallest|quietest)\b")
+
+_FIELD_NOUNS: tuple[tuple[str, str], ...] = (
+    ("severity", r"severit(?:y|ies)(?: levels?)?"),
+    ("operator", r"operators?|compan(?:y|ies)|firms?"),
+    ("region", r"regions?|states?"),
+    ("site", r"sites?|locations?|field sites?"),
+    ("year", r"years?|yearly|annually|calendar years?"),
+    ("month", r"months?|monthly"),
+    (
+        "kind",
+        r"kinds?|types? of incidents?|incident types?|incident kinds?|categor(?:y|ies)|causes?",
+    ),
+    ("status", r"status(?:es)?|status codes?|response codes?|http codes?|codes?"),
+    ("path", r"paths?|endpoints?|urls?|routes?"),
+    ("method", r"methods?|http methods?|verbs?"),
+    ("client", r"client types?|user agents?|agents?"),
+    ("ip", r"ips?|ip addresses|addresses|ip devices?|devices?|clients?|sources?|hosts?"),
+    ("hour", r"hours?|hourly|hour of the day"),
+    ("level", r"levels?|log levels?"),
+    ("service", r"services?"),
+)
+_NOUN = {name: _rx(rf"\b(?:{pattern})\b") for name, pattern in _FIELD_NOUNS}
+_GROUP = _rx(
+    r"\b(?:by|per|for each|for every|each|broken down by|breakdown by|break ?down by|"
+    r"grouped by|split by|across(?: the)?|in each)\s+(?:the\s+|their\s+)?("
+    + "|".join(p for _, p in _FIELD_NOUNS)
+    + r")\b"
+)
+_BREAKDOWN = _rx(r"\b(breakdown|break ?down|distribution|split)\b")
+_WHICH = _rx(
+    r"\b(?:which|what|name the|list the|show the)\s+(?:\w+\s+)?("
+    + "|".join(p for _, p in _FIELD_NOUNS)
+    + r")\b"
+)
+_TOP_N = _rx(
+    r"\b(?:top|the|first)\s+(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\b(?!\s*(?:%|percent))"
+)
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+}
+
+
+def _number(word: str | None, default: int = 1) -> int:
+    if not word:
+        return default
+    return int(word) if word.isdigit() else _NUMBER_WORDS.get(word.lower(), default)
+
+
+def _dataset(q: str) -> Dataset:
+    if _INCIDENT.search(q):
+        return "incidents"
+    if _APP.search(q):
+        return "app"
+    if _HTTP.search(q) or _LOG.search(q):
+        return "http"
+    if any(p.search(q) for _, p in _KIND_WORDS) and (_COUNT.search(q) or _RANK.search(q)):
+        return "incidents"
+    return "documents"
+
+
+# --------------------------------------------------------------------------- dates
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_D_ISO = r"\d{4}-\d{1,2}-\d{1,2}"
+_D_DMY = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+\d{{4}}"
+_D_MDY = rf"{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+_D_MY = rf"{_MONTH}\.?,?\s+(?:of\s+)?\d{{4}}"
+_D_Q = r"q[1-4]\s+(?:of\s+)?\d{4}"
+_D_DM = (
+    rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
+)
+_D_M = rf"{_MONTH}\b"
+_D_Y = r"(?<![\d.])(?:19|20)\d{2}(?![\d.])"
+_DATE = rf"(?:{_D_ISO}|{_D_DMY}|{_D_MDY}|{_D_MY}|{_D_Q}|{_D_Y})"
+_DATE_LOOSE = rf"(?:{_DATE}|{_D_DM})"
+_RANGE = _rx(
+    rf"\b(?:between|from)\s+(?:the\s+)?({_DATE_LOOSE})\s+(?:and|to|until|till|through|thru|-|–)\s+"
+    rf"(?:the\s+)?({_DATE_LOOSE})|\b({_DATE})\s*(?:-|–|to|through|thru|until)\s*({_DATE})\b"
+)
+_OPEN = _rx(
+    rf"\b(since|after|from|starting(?: in| from)?|beginning(?: in)?|as of|"
+    rf"before|until|till|prior to|up to|through|by the end of|earlier than|later than)\s+"
+    rf"(?:the\s+(?:start|beginning|end)\s+of\s+)?({_DATE_LOOSE})"
+)
+_RELATIVE = _rx(
+    r"\b(?:in\s+|over\s+|during\s+|within\s+)?(?:the\s+)?(last|past|previous|prior|recent)\s+"
+    r"(\d{1,3}|a|one|two|three|four|five|six|seven|eight|nine|ten|twelve)?\s*"
+    r"(years?|months?|weeks?|days?)\b"
+    r"|\b(this|current|the current|last|previous|the previous)\s+(year|month|week)\b"
+    r"|\b(year[- ]to[- ]date|ytd|today|yesterday)\b"
+)
+_SINGLE = _rx(
+    rf"\b({_D_ISO}|{_D_DMY}|{_D_MDY}|{_D_MY}|{_D_Q})\b|({_D_Y})|\b(?:in|during|on)\s+({_D_DM}|{_D_M})"
+)
+_MIN, _MAX = date(1, 1, 1), date(9999, 12, 31)
+
+
+def _month_end(d: date) -> date:
+    return d + relativedelta(day=31)
+
+
+def _interval(expr: str, ref: date) -> tuple[date, date]:
+    """The days a date expression covers: a year, a quarter, a month or a day."""
+    text = expr.strip().lower().replace("of ", "")
+    if re.fullmatch(_D_Y, text):
+        y = int(text)
+        return date(y, 1, 1), date(y, 12, 31)
+    q = re.fullmatch(r"q([1-4])\s+(\d{4})", text)
+    if q:
+        start = date(int(q.group(2)), 3 * int(q.group(1)) - 2, 1)
+        return start, _month_end(start + relativedelta(months=2))
+    has_year = bool(re.search(r"\d{4}", text))
+    has_day = bool(re.fullmatch(_D_ISO, text)) or bool(
+        re.search(r"(?<!\d)\d{1,2}(st|nd|rd|th)?(?!\d)", re.sub(r"\d{4}", "", text))
+    )
+    default = datetime(ref.year, 1, 1)
+    parsed = date_parser.parse(text, default=default, dayfirst=False).date()
+    if not has_year and (parsed.month, parsed.day if has_day else 1) > (ref.month, ref.day):
+        # "in March" means the latest March on the records' calendar.
+        parsed = parsed.replace(year=ref.year - 1)
+    if has_day:
+        return parsed, parsed
+    start = parsed.replace(day=1)
+    return start, _month_end(start)
+
+
+def _relative(m: re.Match[str], ref: date) -> tuple[date, date, str]:
+    which, n_word, unit, this, unit2, special = m.groups()
+    if special:
+        s = special.lower()
+        if s == "today":
+            return ref, ref, "the latest day in the records"
+        if s == "yesterday":
+            d = ref - timedelta(days=1)
+            return d, d, "the day before the latest record"
+        return date(ref.year, 1, 1), ref, "the records' latest year up to the latest record"
+    if this:
+        calendar = this.lower().replace("the ", "")
+        unit2 = unit2.lower()
+        if calendar in ("this", "current"):
+            start = {
+                "year": date(ref.year, 1, 1),
+                "month": ref.replace(day=1),
+                "week": ref - timedelta(days=ref.weekday()),
+            }[unit2]
+            return start, ref, f"the {unit2} of the latest record"
+        if unit2 == "year":
+            return (
+                date(ref.year - 1, 1, 1),
+                date(ref.year - 1, 12, 31),
+                "the year before the latest record's",
+            )
+        if unit2 == "month":
+            start = ref.replace(day=1) - relativedelta(months=1)
+            return start, _month_end(start), "the month before the latest record's"
+        start = ref - timedelta(days=ref.weekday() + 7)
+        return start, start + timedelta(days=6), "the week before the latest record's"
+    n = _number(n_word, 1)
+    unit = unit.lower().rstrip("s")
+    if n_word is None and which.lower() in ("last", "previous", "prior") and unit == "year":
+        return (
+            date(ref.year - 1, 1, 1),
+            date(ref.year - 1, 12, 31),
+            "the year before the latest record's",
+        )
+    delta = {
+        "year": relativedelta(years=n),
+        "month": relativedelta(months=n),
+        "week": relativedelta(weeks=n),
+        "day": relativedelta(days=n),
+    }[unit]
+    return ref - delta + timedelta(days=1), ref, "counted back from the latest record"
+
+
+def _fmt(start: date, end: date) -> str:
+    if start == _MIN:
+        return f"up to {end.isoformat()}"
+    if end == _MAX:
+        return f"from {start.isoformat()}"
+    if start == end:
+        return start.isoformat()
+    if start.month == 1 and start.day == 1 and end.month == 12 and end.day == 31:
+        return str(start.year) if start.year == end.year else f"{start.year} to {end.year}"
+    return f"{start.isoformat()} to {end.isoformat()}"
+
+
+def _intersect(a: list[tuple[date, date]], b: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    out = []
+    for s1, e1 in a:
+        for s2, e2 in b:
+            s, e = max(s1, s2), min(e1, e2)
+            if s <= e:
+                out.append((s, e))
+    return out
+
+
+def _dates(
+    t: _Text, ref: date, out: Interpretation
+) -> list[tuple[list[tuple[date, date]], Constraint]]:
+    found: list[tuple[list[tuple[date, date]], Constraint]] = []
+    for m in t.find(_RANGE):
+        a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        start, end = _interval(a, ref)[0], _interval(b, ref)[1]
+        c = Constraint("date", m.group(0).strip(), [_fmt(start, end)])
+        if start > end:
+            out.contradictions.append(
+                f"the date range '{c.text}' is empty: it ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+            )
+        found.append(([(start, end)], c))
+    for m in t.find(_OPEN):
+        word, expr = m.group(1).lower(), m.group(2)
+        s, e = _interval(expr, ref)
+        if word in ("before", "prior to", "earlier than"):
+            span = (_MIN, s - timedelta(days=1))
+        elif word in ("until", "till", "up to", "through", "by the end of"):
+            span = (_MIN, e)
+        elif word in ("after", "later than"):
+            span = (e + timedelta(days=1), _MAX)
+        else:
+            span = (s, _MAX)
+        found.append(([span], Constraint("date", m.group(0).strip(), [_fmt(*span)])))
+    for m in t.find(_RELATIVE):
+        s, e, how = _relative(m, ref)
+        found.append(
+            (
+                [(s, e)],
+                Constraint(
+                    "date",
+                    m.group(0).strip(),
+                    [_fmt(s, e)],
+                    f"'{m.group(0).strip()}' read as {_fmt(s, e)}: {how} ({ref.isoformat()})",
+                ),
+            )
+        )
+    singles = t.find(_SINGLE)
+    if singles:
+        spans = [_interval(next(g for g in m.groups() if g), ref) for m in singles]
+        text = " and ".join(m.group(0).strip() for m in singles)
+        notes = [
+            f"'{m.group(0).strip()}' read as {_fmt(*s)} (the latest such month before {ref.isoformat()})"
+            for m, s in zip(singles, spans, strict=True)
+            if not re.search(r"\d{4}", m.group(0))
+        ]
+        found.append((spans, Constraint("date", text, [_fmt(*s) for s in spans], "; ".join(notes))))
+    return found
+
+
+_TIME = r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?"
+_TIME_RANGE = _rx(rf"\b(?:between|from)\s+{_TIME}\s*(?:and|to|until|-|–)\s*{_TIME}\s*(?:utc)?\b")
+_TIME_OPEN = _rx(r"\b(after|before|since|until)\s+(\d{1,2})(?::(\d{2}))\s*(am|pm)?\s*(?:utc)?")
+_DAYPART = _rx(r"\b(?:in the |during the |at )?(morning|afternoon|evening|night|overnight)\b")
+_DAYPARTS = {
+    "morning": [(6, 12)],
+    "afternoon": [(12, 18)],
+    "evening": [(18, 22)],
+    "night": [(22, 24), (0, 6)],
+    "overnight": [(22, 24), (0, 6)],
+}
+
+
+def _seconds(h: str, mnt: str | None, ampm: str | None) -> int:
+    hour = int(h)
+    if ampm and ampm.lower() == "pm" and hour < 12:
+        hour += 12
+    if ampm and ampm.lower() == "am" and hour == 12:
+        hour = 0
+    return hour * 3600 + int(mnt or 0) * 60
+
+
+def _times(t: _Text, out: Interpretation) -> Constraint | None:
+    spans: list[tuple[int, int]] = []
+    texts: list[str] = []
+    for m in t.find(_TIME_RANGE):
+        g = m.groups()
+        if not (g[1] or g[2] or g[4] or g[5]):  # "between 2023 and 2024" is not a time
+            t.taken[m.start() : m.end()] = [False] * (m.end() - m.start())
+            continue
+        a, b = _seconds(g[0], g[1], g[2]), _seconds(g[3], g[4], g[5])
+        if a >= b:
+            out.contradictions.append(f"the time range '{m.group(0).strip()}' is empty")
+        spans.append((a, b))
+        texts.append(m.group(0).strip())
+    for m in t.find(_TIME_OPEN):
+        s = _seconds(m.group(2), m.group(3), m.group(4))
+        spans.append((s, 86_400) if m.group(1).lower() in ("after", "since") else (0, s))
+        texts.append(m.group(0).strip())
+    for m in t.find(_DAYPART):
+        spans += [(a * 3600, b * 3600) for a, b in _DAYPARTS[m.group(1).lower()]]
+        texts.append(m.group(0).strip())
+    if not spans:
+        return None
+    shown = ", ".join(
+        f"{a // 3600:02d}:{a % 3600 // 60:02d}-{b // 3600:02d}:{b % 3600 // 60:02d}"
+        for a, b in spans
+    )
+    out.times = spans
+    return Constraint("time", " and ".join(texts), [shown], f"UTC time of day {shown}")
+
+
+# --------------------------------------------------------------------------- names
+
+_STATE_NAMES = (
+    "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia "
+    "Hawaii Idaho Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts "
+    "Michigan Minnesota Mississippi Missouri Montana Nebraska Nevada Ohio Oklahoma Oregon "
+    "Pennsylvania Tennessee Texas Utah Vermont Virginia Washington Wisconsin Wyoming"
+).split() + [
+    "New Hampshire",
+    "New Jersey",
+    "New Mexico",
+    "New York",
+    "North Carolina",
+    "North Dakota",
+    "Rhode Island",
+    "South Carolina",
+    "South Dakota",
+    "West Virginia",
+]
+#: A site's state is its name without the last word ("North Dakota Charlie").
+SITE_STATE = {s.site_id: s.name.rsplit(" ", 1)[0] for s in SITES}
+_REGION = _rx(
+    r"\b(" + "|".join(sorted((re.escape(s) for s in _STATE_NAMES), key=len, reverse=True)) + r")\b"
+)
+_UNKNOWN_SITE = _rx(
+    r"\b(?:site|sites|location|facility)\s+(?:called\s+|named\s+)?([A-Z][\w-]+)"
+    r"|\b(?:the\s+)?([A-Z][\w-]+)\s+(?:site|facility|field site)\b"
+    r"|\b([A-Z]{2}-[A-Z]{3,})\b",
+    0,
+)
+_OPERATOR_CUE = _rx(
+    r"\b(?:operator|company|firm|contractor)\s+((?:[A-Z0-9][\w&.'-]*\s?)+)"
+    r"|\b((?:[A-Z][\w&.-]*\s?)+?)(?:'s)?\s+(?:\w+\s+)?(?:operations|operated|wells|rigs|fields|crews?)\b"
+    r"|\b(?:for|by|at|in|of)\s+((?:[A-Z][\w&.-]*\s?)+?)(?:'s)?\s*(?=[?.!,]|$)",
+    0,
+)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def _aliases_operator(name: str) -> list[str]:
+    out = [_norm(name)]
+    first = _norm(name).split()[0]
+    if len(first) >= 4 and first not in _FILLER:
+        out.append(first)
+    m = re.match(r"([a-z]+)(\d+)", first)
+    if m:
+        out.append(f"{m.group(1)} {m.group(2)}")
+    return list(dict.fromkeys(out))
+
+
+def _fuzzy_spans(
+    t: _Text, aliases: dict[str, str], cutoff: float = 88.0
+) -> list[tuple[str, str, re.Match[str]]]:
+    """(canonical value, question words, match) for each alias found in the question,
+    exactly or with a small spelling difference (rapidfuzz ratio >= cutoff; aliases
+    shorter than 5 characters must match exactly)."""
+    words = list(re.finditer(r"[A-Za-z0-9&]+(?:'s)?", t.q))
+    hits: list[tuple[str, str, re.Match[str]]] = []
+    by_len: dict[int, list[tuple[str, str]]] = {}
+    for alias, value in aliases.items():
+        by_len.setdefault(len(alias.split()), []).append((alias, value))
+    for n in sorted(by_len, reverse=True):
+        for i in range(len(words) - n + 1):
+            first, last = words[i], words[i + n - 1]
+            if not t.free(first.start(), last.end()):
+                continue
+            phrase = _norm(re.sub(r"'s\b", "", t.q[first.start() : last.end()]))
+            best, score = None, 0.0
+            for alias, value in by_len[n]:
+                s = (
+                    100.0
+                    if phrase == alias
+                    else (fuzz.ratio(phrase, alias) if len(alias) >= 5 else 0.0)
+                )
+                if s > score:
+                    best, score = value, s
+            if best is not None and score >= cutoff:
+                m = re.compile(re.escape(t.q[first.start() : last.end()])).search(
+                    t.q, first.start()
+                )
+                assert m is not None
+                t.take(first.start(), last.end())
+                hits.append((best, t.q[first.start() : last.end()], m))
+    return hits
+
+
+# --------------------------------------------------------------------------- words
+
+_SEVERITY_WORDS: dict[str, tuple[str, ...]] = {
+    "minor": (
+        "minor",
+        "low",
+        "low severity",
+        "low-severity",
+        "small",
+        "slight",
+        "light",
+        "trivial",
+        "first aid",
+        "first-aid",
+    ),
+    "moderate": (
+        "moderate",
+        "medium",
+        "mid-level",
+        "intermediate",
+        "medical treatment",
+        "restricted work",
+    ),
+    "major": (
+        "major",
+        "serious",
+        "severe",
+        "high",
+        "high severity",
+        "high-severity",
+        "significant",
+        "grave",
+        "critical",
+        "lost time",
+        "lost-time",
+        "big",
+    ),
+}
+_UNMAPPED_SEVERITY = _rx(r"\b(fatal(ities)?|deadly|lethal|life[- ]threatening|catastrophic)\b")
+_NEGATION = r"(?:not|non|excluding|except|other than|apart from|besides|without)[- ]?\s*"
+_SEVERITY = _rx(
+    rf"\b({_NEGATION})?("
+    + "|".join(
+        sorted((re.escape(w) for ws in _SEVERITY_WORDS.values() for w in ws), key=len, reverse=True)
+    )
+    + r")\b(?!\s*(?:count|number|%))"
+)
+_LEVEL_WORDS = {
+    "INFO": r"info(?:rmational)?",
+    "WARNING": r"warn(?:ing)?s?",
+    "ERROR": r"errors?",
+    "CRITICAL": r"critical",
+}
+_LEVEL = _rx(r"\b(" + "|".join(_LEVEL_WORDS.values()) + r")\b")
+_STATUS_CODE = _rx(
+    r"\b(?:status|code|http|error|errors|response|responses|returned|returning|with)\s*(?:code\s*)?([1-5]\d{2})\b"
+    r"|\b([1-5]\d{2})\s*(?:s\b|errors?|responses?|status|codes?)"
+    r"|(?<![\d.:/-])\b([1-5]\d{2})\b(?![\d.:/-])"
+)
+_STATUS_CLASS = _rx(r"\b([1-5])xx\b")
+_STATUS_NAMES: tuple[tuple[str, tuple[int, int], re.Pattern[str]], ...] = (
+    ("server errors", (500, 599), _rx(r"\bserver(?:[- ]side)? errors?\b")),
+    ("client errors", (400, 499), _rx(r"\bclient(?:[- ]side)? errors?\b")),
+    ("not found", (404, 404), _rx(r"\bnot[- ]found\b")),
+    ("unauthorized", (401, 401), _rx(r"\bunauthori[sz]ed\b")),
+    ("forbidden", (403, 403), _rx(r"\bforbidden\b")),
+    ("bad request", (400, 400), _rx(r"\bbad requests?\b|\bmalformed\b")),
+    ("rate limited", (429, 429), _rx(r"\b(rate[- ]limit(ed|ing)?|too many requests|throttled)\b")),
+    ("internal server error", (500, 500), _rx(r"\binternal (server )?errors?\b")),
+    ("bad gateway", (502, 502), _rx(r"\bbad gateway\b")),
+    ("service unavailable", (503, 503), _rx(r"\b(service )?unavailable\b")),
+    ("gateway timeout", (504, 504), _rx(r"\bgateway timeouts?\b")),
+    ("successful", (200, 299), _rx(r"\b(successful|succeeded|success(es)?)\b")),
+    (
+        "errors",
+        (400, 599),
+        _rx(r"(?<!rate of )\b(errors?|failed|failures?|failing)\b(?!\s+rates?)"),
+    ),
+)
+_IPV4 = _rx(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
+_METHOD = _rx(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)\b(?=\s+(?:requests?|calls?)|\b)", 0)
+_METHOD_LOWER = _rx(r"\b(get|post|put|delete|patch|head)\s+(requests?|calls?)\b")
+_PATH = _rx(r"(?<![\w/])(/[A-Za-z0-9_.\-/]+)")
+_ENDPOINT = _rx(r"\b(?:the\s+)?([a-z_-]+)\s+(?:endpoint|path|route|api)\b")
+_CLIENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("tier0-gateway", _rx(r"\bgateways?\b")),
+    ("tier0-device", _rx(r"\b(field devices?|device agents?|tier0-device|device clients?)\b")),
+    ("Mozilla", _rx(r"\b(dashboard|browsers?|web ui|mozilla)\b")),
+    ("zgrab", _rx(r"\b(scanners?|zgrab|crawlers?|bots?)\b")),
+    ("curl", _rx(r"\bcurl\b")),
+    ("python-requests", _rx(r"\b(python(-requests)?|scripts?)\b")),
+)
+_SERVICE = _rx(r"\b(?:the\s+)?([a-z][\w-]*)\s+service\b|\bservice\s+([a-z][\w-]*)\b")
+_DEVICE_TYPE = _rx(
+    r"\b(wind turbines?|turbines?|thermal engines?|engines?|electrical rotors?|rotors?|"
+    r"oil (?:and|&) gas sensors?|sensors?|pump ?jacks?|generators?)\b"
+)
+_DEVICE_STATE = _rx(
+    r"\b(?:in|with)\s+(?:an?\s+)?(ALERT|WARN|OK|alert|warn)\s+(?:state|status)\b"
+    r"|\b(alerting|alarming)\s+devices?\b|\bdevices?\s+in\s+(alert|warn(?:ing)?)\b"
+)
+
+#: Words a question uses that are not constraints: intent, grammar and domain nouns.
+_FILLER = frozenset(
+    """
+    a about across affected after against all also altogether am an and any are as ask at
+    based be been being between break breakdown broken by calendar can count counted
+    counting counts could data did do does during each entire entries entry events ever
+    every exact exactly find for frequent frequently from gave generate generated
+    generating get give given got group grouped had happen happened happening has have
+    having here how i in including into is it its just know last least let like list listed
+    lists log logged logs lines line many me more most much my name need number numbers
+    occur occurred occurring occurs of on or order ordered our over overall per please
+    produce produced recorded records record registered report reported reports response
+    responses request requests return returned returning see sent served show sorted split
+    state stated tell than that the their them there these they this those throughout to
+    top total totals under up us was we were what when where which who whole with within
+    would you your rank ranked ranking ranks compare compared versus vs respectively each
+    incident incidents incidence incidences accident accidents safety event injuries injury
+    recorded operations operation operator operators company companies site sites location
+    locations region regions year years month months severity severities kind kinds type
+    types category categories cause causes status statuses code codes http ip ips address
+    addresses device devices client clients source sources host hosts path paths endpoint
+    endpoints url urls method methods hour hours level levels service services app
+    application entries highest lowest fewest biggest largest smallest worst noisiest busiest
+    leading top most least frequency times time often many much one ones field fields
+    distribution stats statistics rate error-rate summary overview altogether combined
+    sum happened within inclusive so far do did tally quantity amount yearly monthly hourly
+    breakdown broken down grouped annual annually each every give show display what's whats
+    how's were was been being has had having s t came come comes coming originate
+    originated originating caused involving involved involve seen observed noted took take
+    place there's have been altogether across logged hit hits get got received receive made
+    make sent sending answered served returned stored indexed available known error
+    errors rate rates
+    """.split()
+)
+_CAPITALISED = re.compile(r"\b([A-Z][A-Za-z0-9&.-]*(?:\s+[A-Z][A-Za-z0-9&.-]*)*)")
+_QUESTION_START = frozenset(
+    "how what which who where when give show list tell count name rank is are was were do does did "
+    "please can could find get compare break summarize summarise display describe explain "
+    "provide report calculate compute".split()
+)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def interpret(
+    question: str, vocab: Vocabulary, top_k: int = 5, reference: date | None = None
+) -> Interpretation:
+    """Read ``question`` against the records' vocabulary; see the module docstring."""
+    dataset = _dataset(question)
+    t = _Text(question)
+    out = Interpretation(question, dataset, "documents")
+    found: list[Constraint] = []
+
+    # Order matters: IPs and paths before anything that reads digits, site ids before
+    # regions (a site's name contains its state), dates last among the digit readers.
+    for m in t.find(_IPV4):
+        ip = m.group(1)
+        if any(int(p) > 255 for p in ip.split(".")):
+            out.not_understood.append(NotUnderstood(ip, "not a valid IPv4 address"))
+        else:
+            found.append(Constraint("ip", ip, [ip]))
+    for m in t.find(_PATH):
+        found.append(Constraint("path", m.group(1), [m.group(1).rstrip(".,?")]))
+    _times_c = _times(t, out)
+    if _times_c:
+        found.append(_times_c)
+
+    data_sites = _dataset_sites(vocab, dataset)
+    site_aliases: dict[str, str] = {}
+    for s in SITES:
+        site_aliases[_norm(s.site_id)] = s.site_id
+        site_aliases[_norm(s.name)] = s.site_id
+    for value, text, _m in _fuzzy_spans(t, site_aliases):
+        note = (
+            ""
+            if _norm(text) in (_norm(value), _norm(SITES_BY_ID[value].name))
+            else f"'{text}' read as {value}"
+        )
+        if value not in data_sites:
+            out.not_found.append(NotFound("site", text, data_sites))
+        else:
+            found.append(Constraint("site", text, [value], note))
+
+    for m in t.find(_REGION):
+        state = m.group(1)
+        sites = [s for s in data_sites if SITE_STATE.get(s, "").lower() == state.lower()]
+        if sites:
+            found.append(Constraint("region", state, sites, f"{state}: site {', '.join(sites)}"))
+        else:
+            out.not_found.append(
+                NotFound(
+                    "region", state, sorted({SITE_STATE[s] for s in data_sites if s in SITE_STATE})
+                )
+            )
+
+    operator_aliases = {a: o for o in vocab.operators for a in _aliases_operator(o)}
+    for value, text, _m in _fuzzy_spans(t, operator_aliases):
+        note = "" if _norm(text) == _norm(value) else f"'{text}' read as operator {value}"
+        found.append(Constraint("operator", text, [value], note))
+
+    ref = _reference(vocab, dataset, reference)
+    date_found = _dates(t, ref, out)
+    if date_found:
+        found += [c for _, c in date_found]
+        effective = [(_MIN, _MAX)]
+        for spans, _c in date_found:
+            effective = _intersect(effective, spans)
+        if not effective and not out.contradictions:
+            out.contradictions.append(
+                "the date constraints "
+                + " and ".join(f"'{c.text}'" for _, c in date_found)
+                + " have no day in common"
+            )
+        out.dates = effective
+
+    for m in t.find(_STATUS_CLASS):
+        d = int(m.group(1))
+        found.append(Constraint("status", m.group(0), [f"{d}00-{d}99"]))
+    if dataset == "http":
+        for m in t.find(_STATUS_CODE):
+            code = next(g for g in m.groups() if g)
+            found.append(Constraint("status", m.group(0).strip(), [code]))
+        for _name, (lo, hi), pattern in _STATUS_NAMES:
+            for m in t.find(pattern):
+                value = str(lo) if lo == hi else f"{lo}-{hi}"
+                found.append(
+                    Constraint(
+                        "status", m.group(0), [value], f"'{m.group(0)}' read as HTTP status {value}"
+                    )
+                )
+        for m in t.find(_METHOD):
+            found.append(Constraint("method", m.group(1), [m.group(1)]))
+        for m in t.find(_METHOD_LOWER):
+            found.append(Constraint("method", m.group(1), [m.group(1).upper()]))
+        for m in t.find(_ENDPOINT):
+            paths = [
+                p
+                for p in vocab.values("http", "path")
+                if p.rstrip("/").split("/")[-1] == m.group(1).lower()
+            ]
+            if paths:
+                found.append(
+                    Constraint(
+                        "path", m.group(0), paths, f"'{m.group(0)}' read as {', '.join(paths)}"
+                    )
+                )
+            elif m.group(1).lower() not in _FILLER:
+                out.not_found.append(NotFound("path", m.group(0), vocab.values("http", "path")))
+        for value, pattern in _CLIENTS:
+            for m in t.find(pattern):
+                found.append(
+                    Constraint(
+                        "client", m.group(0), [value], f"'{m.group(0)}' read as user agent {value}"
+                    )
+                )
+    if dataset == "app":
+        for m in t.find(_LEVEL):
+            word = m.group(1).lower()
+            level = next(lv for lv, p in _LEVEL_WORDS.items() if re.fullmatch(p, word))
+            found.append(Constraint("level", m.group(0), [level]))
+        for m in t.find(_SERVICE):
+            name = (m.group(1) or m.group(2)).lower()
+            found.append(Constraint("service", m.group(0), [name]))
+
+    for m in t.find(_UNMAPPED_SEVERITY):
+        out.not_understood.append(
+            NotUnderstood(
+                m.group(0),
+                "the incident records grade severity only as minor, moderate or major; "
+                f"'{m.group(0)}' has no equivalent there",
+            )
+        )
+    if dataset in ("incidents", "documents"):
+        for m in t.find(_SEVERITY):
+            word = m.group(2).lower()
+            level = next(lv for lv, ws in _SEVERITY_WORDS.items() if word in ws)
+            exclude = bool(m.group(1))
+            note = "" if word == level else f"'{word}' read as severity {level}"
+            if exclude:
+                note = f"'{m.group(0).strip()}' read as severity other than {level}"
+            found.append(Constraint("severity", m.group(0).strip(), [level], note, exclude))
+        for kind, pattern in _KIND_WORDS:
+            for m in t.find(pattern):
+                found.append(
+                    Constraint(
+                        "kind",
+                        m.group(0),
+                        [kind],
+                        "" if m.group(0).lower() == kind else f"'{m.group(0)}' read as kind {kind}",
+                    )
+                )
+
+    for m in t.find(_DEVICE_TYPE):
+        found.append(Constraint("device_type", m.group(0), [m.group(0).lower()]))
+    for m in t.find(_DEVICE_STATE):
+        found.append(Constraint("state", m.group(0), [next(g for g in m.groups() if g).upper()]))
+
+    _intent(question, dataset, top_k, out)
+    if dataset == "documents":
+        # Document questions are answered by retrieval over the whole text; only an
+        # operator or site that the records do not contain stops them.
+        _unknown_names(t, vocab, out, cue_only=True)
+        out.applied = [c for c in found if c.field in ("operator", "site", "region")]
+        return out
+
+    _unknown_names(t, vocab, out, cue_only=False)
+    _leftover_words(t, out)
+    _apply(found, vocab, out)
+    return out
+
+
+def _dataset_sites(vocab: Vocabulary, dataset: str) -> list[str]:
+    if dataset == "app":
+        return vocab.values("app", "site")
+    return vocab.values("incidents", "site") or vocab.values("app", "site")
+
+
+def _reference(vocab: Vocabulary, dataset: str, reference: date | None) -> date:
+    if reference is not None:
+        return reference
+    span = vocab.span_dates(dataset if dataset != "documents" else "incidents")
+    return span[1] if span else date.today()
+
+
+def _intent(question: str, dataset: Dataset, top_k: int, out: Interpretation) -> None:
+    if dataset == "documents":
+        return
+    g = _GROUP.search(question)
+    group = next((name for name, rx in _NOUN.items() if g and rx.fullmatch(g.group(1))), None)
+    rank = _RANK.search(question)
+    which = _WHICH.search(question)
+    if rank or (which and not g):
+        target = None
+        if which:
+            target = next((n for n, rx in _NOUN.items() if rx.fullmatch(which.group(1))), None)
+        if target is None:
+            for name, rx in _NOUN.items():
+                if name in GROUPABLE[dataset] and rx.search(question):
+                    target = name
+                    break
+        if target is None and dataset == "http":
+            target = "ip"
+        if target is not None and (rank or which):
+            out.intent, out.group_by = "rank", target
+            out.order = "asc" if _ASC.search(question) else "desc"
+            n = _TOP_N.search(question)
+            # "which site" asks for one (ties kept); "the most frequent IPs" for a list
+            singular = bool(which) and not which.group(1).lower().endswith(("s", "ies"))
+            out.limit = _number(n.group(1)) if n else (1 if singular else top_k)
+            return
+    if group or (_BREAKDOWN.search(question) and dataset == "incidents"):
+        out.intent, out.group_by = "group", group or "severity"
+        return
+    if dataset == "http" and not _COUNT.search(question):
+        if _SUMMARY.search(question):
+            out.intent = "summary"
+            return
+        if _STATS.search(question) or not (rank or which):
+            out.intent = "stats" if _STATS.search(question) else "count"
+            return
+    if dataset == "app" and _SUMMARY.search(question) and not _COUNT.search(question):
+        out.intent = "summary"
+        return
+    out.intent = "count"
+
+
+def _unknown_names(t: _Text, vocab: Vocabulary, out: Interpretation, cue_only: bool) -> None:
+    """Names the question gives that match nothing in the records."""
+    known_words = {w for o in vocab.operators for w in _norm(o).split()}
+    for m in t.find(_UNKNOWN_SITE):
+        name = next(g for g in m.groups() if g)
+        if name.lower() in _FILLER or name.lower() in _QUESTION_START:
+            continue
+        out.not_found.append(
+            NotFound(
+                "site",
+                name,
+                _dataset_sites(vocab, out.dataset if out.dataset != "documents" else "incidents"),
+            )
+        )
+    for m in t.find(_OPERATOR_CUE):
+        name = next(g for g in m.groups() if g).strip()
+        words = [
+            w for w in name.split() if w.lower() not in _FILLER and w.lower() not in _QUESTION_START
+        ]
+        if (
+            not words
+            or all(w.lower() in known_words for w in words)
+            or name.isupper()
+            and name in ("HTTP", "IP", "UTC")
+        ):
+            continue
+        out.not_found.append(NotFound("operator", " ".join(words), list(vocab.operators)))
+    if cue_only:
+        return
+    rest = t.rest()
+    for m in _CAPITALISED.finditer(rest):
+        words = [
+            w
+            for w in m.group(1).split()
+            if w.lower() not in _FILLER and w.lower() not in _QUESTION_START
+        ]
+        words = [
+            w for w in words if w.upper() not in ("HTTP", "IP", "IPS", "UTC", "API", "PPE", "ID")
+        ]
+        if not words:
+            continue
+        name = " ".join(words)
+        t.take(m.start(), m.end())
+        out.not_found.append(
+            NotFound("name", name, list(vocab.operators) + _dataset_sites(vocab, out.dataset))
+        )
+
+
+def _leftover_words(t: _Text, out: Interpretation) -> None:
+    for m in re.finditer(r"[A-Za-z][A-Za-z0-9'-]*", t.rest()):
+        word = m.group(0).lower().removesuffix("'s")
+        if word in _FILLER or word in _QUESTION_START or len(word) < 2:
+            continue
+        if out.group_by and _NOUN[out.group_by].fullmatch(word):
+            continue
+        out.not_understood.append(
+            NotUnderstood(m.group(0), "matches no field or value in the records")
+        )
+
+
+def _apply(found: list[Constraint], vocab: Vocabulary, out: Interpretation) -> None:
+    dataset = out.dataset
+    records = DATASET_NAMES[dataset]
+    for c in found:
+        if c.field not in APPLICABLE[dataset]:
+            out.not_understood.append(
+                NotUnderstood(c.text, f"the {records} do not record {FIELD_WORDS[c.field]}")
+            )
+            continue
+        known = vocab.values(dataset, {"client": "agent"}.get(c.field, c.field))
+        if c.field in (
+            "operator",
+            "severity",
+            "kind",
+            "method",
+            "path",
+            "client",
+            "level",
+            "service",
+        ):
+            missing = [v for v in c.values if v not in known]
+            if missing and len(missing) == len(c.values):
+                out.not_found.append(NotFound(c.field, c.text, known))
+                continue
+        if c.field == "status":
+            codes = {int(v) for v in known}
+            for v in c.values:
+                lo, _, hi = v.partition("-")
+                if not hi and int(lo) not in codes:
+                    out.not_found.append(NotFound("status", c.text, sorted(known, key=int)))
+                    break
+            else:
+                out.applied.append(c)
+            continue
+        out.applied.append(c)
+    sites = out.values("site")
+    regions = [c for c in out.applied if c.field == "region"]
+    if sites and regions:
+        in_region = {s for c in regions for s in c.values}
+        outside = [s for s in sites if s not in in_region]
+        if outside:
+            out.contradictions.append(
+                f"site {', '.join(outside)} is not in {' or '.join(c.text for c in regions)} "
+                f"(it is in {', '.join(SITE_STATE.get(s, '?') for s in outside)})"
+            )
+    if out.group_by and out.group_by not in GROUPABLE[dataset]:
+        out.not_understood.append(
+            NotUnderstood(out.group_by, f"the {records} cannot be grouped by {out.group_by}")
+        )
+        out.intent, out.group_by = "count", None
+    if out.dates is not None and not out.contradictions:
+        span = vocab.span_dates(dataset)
+        if span and not _intersect(out.dates, [span]):
+            text = " and ".join(c.text for c in out.applied if c.field == "date")
+            out.not_found.append(NotFound("date", text, [span[0].isoformat(), span[1].isoformat()]))
+    _statuses(out)
+    if out.excluded("severity") and not effective_severities(out):
+        out.contradictions.append(
+            "the severity constraints "
+            + " and ".join(f"'{c.text}'" for c in out.applied if c.field == "severity")
+            + " exclude each other"
+        )
+
+
+SEVERITIES = ("minor", "moderate", "major")
+
+
+def effective_severities(out: Interpretation) -> list[str]:
+    """Severities named (any of them), less the excluded ones ("not minor")."""
+    named = out.values("severity") or list(SEVERITIES)
+    return [s for s in SEVERITIES if s in named and s not in out.excluded("severity")]
+
+
+def _statuses(out: Interpretation) -> None:
+    """Single codes named are alternatives ("400 and 404"); a class or a word
+    ("server errors") narrows them, and an empty result is a contradiction."""
+    named = [c for c in out.applied if c.field == "status"]
+    if not named:
+        return
+    singles = sorted({int(v) for c in named for v in c.values if "-" not in v})
+    ranges = [
+        (int(lo), int(hi)) for c in named for v in c.values if "-" in v for lo, hi in [v.split("-")]
+    ]
+    if singles:
+        result = [(s, s) for s in singles if all(lo <= s <= hi for lo, hi in ranges)]
+    else:
+        lo, hi = max(r[0] for r in ranges), min(r[1] for r in ranges)
+        result = [(lo, hi)] if lo <= hi else []
+    if not result:
+        out.contradictions.append(
+            "the status constraints "
+            + " and ".join(f"'{c.text}'" for c in named)
+            + " exclude each other"
+        )
+    out.statuses = result

@@ -1,0 +1,144 @@
+"""What the stored records contain: the values a question can be matched against.
+
+Why read it from Redis for every question: a question is understood against the
+data, not against a list typed into the code. An operator, site, status code or log
+level that the records do not contain is "not found", and the answer names the
+values that are there; the records' own calendar (first and last date) anchors
+relative dates like "last year". One pipelined round trip of GROUPBY aggregates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import redis.asyncio as aioredis
+
+from .. import keys
+from ..redis_search import DIALECT, aggregate_rows
+
+#: (dataset, field) pairs whose distinct values are read; the TAG/NUMERIC fields a
+#: question can constrain or group by.
+_INCIDENT_FIELDS = ("operator", "site", "severity", "kind", "year")
+_HTTP_FIELDS = ("status", "method", "path", "agent")
+_APP_FIELDS = ("level", "service", "site")
+
+
+@dataclass(slots=True)
+class Vocabulary:
+    incidents: dict[str, list[str]] = field(default_factory=dict)
+    http: dict[str, list[str]] = field(default_factory=dict)
+    app: dict[str, list[str]] = field(default_factory=dict)
+    incident_span: tuple[date, date] | None = None
+    http_span: tuple[datetime, datetime] | None = None
+    app_span: tuple[datetime, datetime] | None = None
+
+    def values(self, dataset: str, name: str) -> list[str]:
+        return getattr(self, dataset).get(name, [])
+
+    def span_dates(self, dataset: str) -> tuple[date, date] | None:
+        if dataset == "incidents":
+            return self.incident_span
+        span = self.http_span if dataset == "http" else self.app_span
+        return (span[0].date(), span[1].date()) if span else None
+
+    @property
+    def operators(self) -> list[str]:
+        return self.incidents.get("operator", [])
+
+
+def _groupby(index: str, query: str, name: str) -> list[str]:
+    return [
+        "FT.AGGREGATE",
+        index,
+        query,
+        "GROUPBY",
+        "1",
+        f"@{name}",
+        "LIMIT",
+        "0",
+        "10000",
+        *DIALECT,
+    ]
+
+
+def _minmax(index: str, query: str, name: str) -> list[str]:
+    return [
+        "FT.AGGREGATE",
+        index,
+        query,
+        "GROUPBY",
+        "0",
+        "REDUCE",
+        "MIN",
+        "1",
+        f"@{name}",
+        "AS",
+        "lo",
+        "REDUCE",
+        "MAX",
+        "1",
+        f"@{name}",
+        "AS",
+        "hi",
+        *DIALECT,
+    ]
+
+
+def _distinct(reply: list[object], name: str) -> list[str]:
+    values = {str(r[name]) for r in aggregate_rows(reply) if r.get(name) not in (None, "")}
+    numeric = all(v.isdigit() for v in values)
+    return sorted(values, key=lambda v: (int(v) if numeric else 0, v))
+
+
+def _range(reply: list[object]) -> tuple[float, float] | None:
+    rows = aggregate_rows(reply)
+    if not rows or rows[0].get("lo") in (None, "", "nan", "inf"):
+        return None
+    try:
+        return float(rows[0]["lo"]), float(rows[0]["hi"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _day(n: float) -> date:
+    text = str(int(n))
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+
+
+def _ts(n: float) -> datetime:
+    return datetime.fromtimestamp(n, UTC)
+
+
+async def load(client: aioredis.Redis) -> Vocabulary:
+    indexes = set(await client.execute_command("FT._LIST"))
+    vocab = Vocabulary()
+    plan: list[tuple[str, str, list[str]]] = []
+    if keys.INCIDENT_INDEX in indexes:
+        plan += [("incidents", n, _groupby(keys.INCIDENT_INDEX, "*", n)) for n in _INCIDENT_FIELDS]
+        plan.append(("incidents", "#span", _minmax(keys.INCIDENT_INDEX, "*", "datenum")))
+    if keys.LOG_INDEX in indexes:
+        plan += [("http", n, _groupby(keys.LOG_INDEX, "@kind:{access}", n)) for n in _HTTP_FIELDS]
+        plan.append(("http", "#span", _minmax(keys.LOG_INDEX, "@kind:{access}", "ts")))
+        plan += [("app", n, _groupby(keys.LOG_INDEX, "@kind:{app}", n)) for n in _APP_FIELDS]
+        plan.append(("app", "#span", _minmax(keys.LOG_INDEX, "@kind:{app}", "ts")))
+    if not plan:
+        return vocab
+    async with client.pipeline(transaction=False) as pipe:
+        for _, _, command in plan:
+            pipe.execute_command(*command)
+        replies = await pipe.execute()
+    for (dataset, name, _), reply in zip(plan, replies, strict=True):
+        if name != "#span":
+            getattr(vocab, dataset)[name] = _distinct(reply, name)
+            continue
+        span = _range(reply)
+        if span is None:
+            continue
+        if dataset == "incidents":
+            vocab.incident_span = (_day(span[0]), _day(span[1]))
+        elif dataset == "http":
+            vocab.http_span = (_ts(span[0]), _ts(span[1]))
+        else:
+            vocab.app_span = (_ts(span[0]), _ts(span[1]))
+    return vocab
