@@ -27,9 +27,7 @@ def _plural(n: int, word: str) -> str:
 def top_ips(status: int, total: int, ips: list[IpCount], entries: int) -> str:
     if total == 0:
         return f"No HTTP {status} responses were found in the {entries} indexed log entries."
-    ranked = "; ".join(
-        f"{i + 1}. {ip.ip} ({_plural(ip.count, 'response')})" for i, ip in enumerate(ips)
-    )
+    ranked = "; ".join(f"{ip.ip} ({_plural(ip.count, 'response')})" for ip in ips)
     return (
         f"The IPs generating the most HTTP {status} responses are: {ranked}. "
         f"These come from {total} responses with status {status} among {entries} indexed log entries "
@@ -221,7 +219,7 @@ def interpreted(i: Interpretation, f: Figures) -> str:
             )
         else:
             most = "fewest" if i.order == "asc" else "most"
-            ranked = "; ".join(f"{n + 1}. {k} ({c})" for n, (k, c) in enumerate(f.groups))
+            ranked = "; ".join(f"{k} ({c})" for k, c in f.groups)
             tie = " (tied)" if len(f.groups) > (i.limit or 1) else ""
             more = (
                 f" {f.tied_beyond} more share the last count ({f.groups[-1][1]})."
@@ -229,7 +227,7 @@ def interpreted(i: Interpretation, f: Figures) -> str:
                 else ""
             )
             text = (
-                f"The {name}{'s' if len(f.groups) > 1 else ''} with the {most} "
+                f"The {name}{('es' if name.endswith('s') else 's') if len(f.groups) > 1 else ''} with the {most} "
                 f"{_NOUNS[i.dataset][1]} {where + ' ' if where else ''}(counted exactly){tie}: "
                 f"{ranked}.{more} Out of {_noun(i.dataset, f.total)} in total."
             )

@@ -220,13 +220,14 @@ _FIELD_NOUNS: tuple[tuple[str, str], ...] = (
     ("month", r"months?|monthly"),
     (
         "kind",
-        r"kinds?|types? of incidents?|incident types?|incident kinds?|categor(?:y|ies)|causes?",
+        r"kinds?|types? of incidents?|incident types?|incident kinds?|categor(?:y|ies)|causes?"
+        r"|types?",
     ),
-    ("status", r"status(?:es)?|status codes?|response codes?|http codes?|codes?"),
+    ("status", r"status codes?|response codes?|http codes?|status(?:es)?|codes?"),
     ("path", r"paths?|endpoints?|urls?|routes?"),
     ("method", r"methods?|http methods?|verbs?"),
     ("client", r"client types?|user agents?|agents?"),
-    ("ip", r"ips?|ip addresses|addresses|ip devices?|devices?|clients?|sources?|hosts?"),
+    ("ip", r"ip addresses|ip devices?|ips?|addresses|devices?|clients?|sources?|hosts?"),
     ("hour", r"hours?|hourly|hour of the day"),
     ("level", r"levels?|log levels?"),
     ("service", r"services?"),
@@ -239,6 +240,17 @@ _GROUP = _rx(
     + r")\b"
 )
 _BREAKDOWN = _rx(r"\b(breakdown|break ?down|distribution|split)\b")
+_NOUN_BREAKDOWN = _rx(
+    r"\b(" + "|".join(p for _, p in _FIELD_NOUNS) + r")\s+(?:breakdown|distribution|split)\b"
+)
+_PERIODIC = _rx(r"\b(monthly|yearly|annual|annually|hourly)\b")
+_PERIOD_FIELD = {
+    "monthly": "month",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
+    "hourly": "hour",
+}
 _WHICH = _rx(
     r"\b(?:which|what|name the|list the|show the)\s+(?:\w+\s+)?("
     + "|".join(p for _, p in _FIELD_NOUNS)
@@ -557,7 +569,9 @@ _UNKNOWN_SITE = _rx(
 _OPERATOR_CUE = _rx(
     r"\b(?:operator|company|firm|contractor)\s+((?:[A-Z0-9][\w&.'-]*\s?)+)"
     r"|\b((?:[A-Z][\w&.-]*\s?)+?)(?:'s)?\s+(?:\w+\s+)?(?:operations|operated|wells|rigs|fields|crews?)\b"
-    r"|\b(?:for|by|at|in|of)\s+((?:[A-Z][\w&.-]*\s?)+?)(?:'s)?\s*(?=[?.!,]|$)",
+    r"|\b(?:for|by|at|in|of)\s+((?:[A-Z][\w&.-]*\s?)+?)(?:'s)?\s*(?=[?.!,]|$)"
+    r"|\b([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)'s\b"
+    r"|\bdid\s+([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)\s+(?:have|record|report|log|see)\b",
     0,
 )
 
@@ -693,7 +707,7 @@ _STATUS_NAMES: tuple[tuple[str, tuple[int, int], re.Pattern[str]], ...] = (
     ),
 )
 _IPV4 = _rx(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
-_METHOD = _rx(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)\b(?=\s+(?:requests?|calls?)|\b)", 0)
+_METHOD = _rx(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)(?:ed)?\b", 0)
 _METHOD_LOWER = _rx(r"\b(get|post|put|delete|patch|head)\s+(requests?|calls?)\b")
 _PATH = _rx(r"(?<![\w/])(/[A-Za-z0-9_.\-/]+)")
 _ENDPOINT = _rx(r"\b(?:the\s+)?([a-z_-]+)\s+(?:endpoint|path|route|api)\b")
@@ -712,7 +726,8 @@ _DEVICE_TYPE = _rx(
 )
 _DEVICE_STATE = _rx(
     r"\b(?:in|with)\s+(?:an?\s+)?(ALERT|WARN|OK|alert|warn)\s+(?:state|status)\b"
-    r"|\b(alerting|alarming)\s+devices?\b|\bdevices?\s+in\s+(alert|warn(?:ing)?)\b"
+    r"|\b(alerting|alarming)\s+devices?\b"
+    r"|\bdevices?\s+in\s+(?:an?\s+)?(alert|warn)(?:ing)?(?:\s+(?:state|status))?\b"
 )
 
 #: Words a question uses that are not constraints: intent, grammar and domain nouns.
@@ -746,7 +761,8 @@ _FILLER = frozenset(
     originated originating caused involving involved involve seen observed noted took take
     place there's have been altogether across logged hit hits get got received receive made
     make sent sending answered served returned stored indexed available known error
-    errors rate rates
+    errors rate rates common commonest happens happen send sends mention mentions
+    mentioning mentioned contain contains containing user agent agents
     """.split()
 )
 _CAPITALISED = re.compile(r"\b([A-Z][A-Za-z0-9&.-]*(?:\s+[A-Z][A-Za-z0-9&.-]*)*)")
@@ -878,6 +894,9 @@ def interpret(
             found.append(Constraint("level", m.group(0), [level]))
         for m in t.find(_SERVICE):
             name = (m.group(1) or m.group(2)).lower()
+            if name in _FILLER:
+                t.taken[m.start() : m.end()] = [False] * (m.end() - m.start())
+                continue
             found.append(Constraint("service", m.group(0), [name]))
 
     for m in t.find(_UNMAPPED_SEVERITY):
@@ -913,7 +932,7 @@ def interpret(
     for m in t.find(_DEVICE_STATE):
         found.append(Constraint("state", m.group(0), [next(g for g in m.groups() if g).upper()]))
 
-    _intent(question, dataset, top_k, out)
+    _intent(question, dataset, top_k, out, t)
     if dataset == "documents":
         # Document questions are answered by retrieval over the whole text; only an
         # operator or site that the records do not contain stops them.
@@ -940,34 +959,57 @@ def _reference(vocab: Vocabulary, dataset: str, reference: date | None) -> date:
     return span[1] if span else date.today()
 
 
-def _intent(question: str, dataset: Dataset, top_k: int, out: Interpretation) -> None:
+def _intent(question: str, dataset: Dataset, top_k: int, out: Interpretation, t: _Text) -> None:
     if dataset == "documents":
         return
-    g = _GROUP.search(question)
+    g = _GROUP.search(question) or _NOUN_BREAKDOWN.search(question)
     group = next((name for name, rx in _NOUN.items() if g and rx.fullmatch(g.group(1))), None)
+    periodic = _PERIODIC.search(question)
+    if group is None and periodic:
+        group = _PERIOD_FIELD[periodic.group(1).lower()]
     rank = _RANK.search(question)
     which = _WHICH.search(question)
     if rank or (which and not g):
+        span: tuple[int, int] | None = None
+        words = ""
         target = None
         if which:
             target = next((n for n, rx in _NOUN.items() if rx.fullmatch(which.group(1))), None)
+            if target:
+                span, words = (which.start(1), which.end(1)), which.group(1)
         if target is None:
-            for name, rx in _NOUN.items():
-                if name in GROUPABLE[dataset] and rx.search(question):
-                    target = name
-                    break
+            # the field named first: "top 5 IPs with status 400" ranks IPs
+            hits = [
+                (m.start(), name, m)
+                for name, rx in _NOUN.items()
+                if name in GROUPABLE[dataset]
+                for m in [rx.search(question)]
+                if m
+            ]
+            if hits:
+                _, target, m = min(hits, key=lambda h: h[0])
+                span, words = (m.start(), m.end()), m.group(0)
         if target is None and dataset == "http":
             target = "ip"
         if target is not None and (rank or which):
             out.intent, out.group_by = "rank", target
             out.order = "asc" if _ASC.search(question) else "desc"
             n = _TOP_N.search(question)
-            # "which site" asks for one (ties kept); "the most frequent IPs" for a list
-            singular = bool(which) and not which.group(1).lower().endswith(("s", "ies"))
+            # "which site" / "the most common status code" ask for one (ties kept);
+            # "the most frequent IPs" for a list
+            w = words.lower()
+            plural = w.endswith("statuses") or (w.endswith("s") and not w.endswith("status"))
+            singular = bool(words) and not plural
             out.limit = _number(n.group(1)) if n else (1 if singular else top_k)
+            if span:
+                t.take(*span)
+            if n:
+                t.take(n.start(), n.end())
             return
     if group or (_BREAKDOWN.search(question) and dataset == "incidents"):
         out.intent, out.group_by = "group", group or "severity"
+        if g:
+            t.take(g.start(), g.end())
         return
     if dataset == "http" and not _COUNT.search(question):
         if _SUMMARY.search(question):
@@ -1116,24 +1158,25 @@ def effective_severities(out: Interpretation) -> list[str]:
 
 
 def _statuses(out: Interpretation) -> None:
-    """Single codes named are alternatives ("400 and 404"); a class or a word
-    ("server errors") narrows them, and an empty result is a contradiction."""
+    """Codes and classes written as numbers are alternatives ("400 and 404", "4xx and
+    5xx"); words ("server errors", "not found") narrow them, and an empty result is a
+    contradiction ("404 server errors")."""
     named = [c for c in out.applied if c.field == "status"]
     if not named:
         return
-    singles = sorted({int(v) for c in named for v in c.values if "-" not in v})
-    ranges = [
-        (int(lo), int(hi)) for c in named for v in c.values if "-" in v for lo, hi in [v.split("-")]
-    ]
-    if singles:
-        result = [(s, s) for s in singles if all(lo <= s <= hi for lo, hi in ranges)]
-    else:
-        lo, hi = max(r[0] for r in ranges), min(r[1] for r in ranges)
-        result = [(lo, hi)] if lo <= hi else []
+
+    def spans(c: Constraint) -> list[tuple[int, int]]:
+        return [(int(v.split("-")[0]), int(v.split("-")[-1])) for v in c.values]
+
+    numeric = [s for c in named if not c.note for s in spans(c)]
+    words = [spans(c)[0] for c in named if c.note]
+    result = numeric or [(100, 599)]
+    for lo, hi in words:
+        result = [(max(a, lo), min(b, hi)) for a, b in result if max(a, lo) <= min(b, hi)]
     if not result:
         out.contradictions.append(
             "the status constraints "
             + " and ".join(f"'{c.text}'" for c in named)
             + " exclude each other"
         )
-    out.statuses = result
+    out.statuses = sorted(set(result))
