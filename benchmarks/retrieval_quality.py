@@ -19,13 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path[:0] = [
@@ -33,29 +30,18 @@ sys.path[:0] = [
     str(Path(__file__).resolve().parents[1] / "services"),
 ]
 
-import redis  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
-from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-from tests.support.servers import free_port  # noqa: E402
-from tests.support.wait import wait_for  # noqa: E402
-from tier0_ai.api import routers  # noqa: E402
-from tier0_ai.cli import index_folder  # noqa: E402
-from tier0_ai.docs import corpus as doc_corpus  # noqa: E402
+from benchmarks.ai_stack import ai_stack, machine, pct  # noqa: E402
 from tier0_ai.docs.retrieve import hybrid  # noqa: E402
 from tier0_ai.images import corpus as image_corpus  # noqa: E402
 from tier0_ai.images import search as image_search  # noqa: E402
 from tier0_ai.images.annotation import ImageAnnotation  # noqa: E402
 from tier0_ai.images.loader import from_annotation  # noqa: E402
 from tier0_ai.images.store import index_images  # noqa: E402
-from tier0_ai.logs import generator as log_generator  # noqa: E402
-from tier0_ai.settings import Settings  # noqa: E402
 from tier0_ai.state import AIState  # noqa: E402
-from tier0_common.api_plugin import RegionServices  # noqa: E402
 from tier0_common.catalog import SITE_IDS  # noqa: E402
-from tier0_devenv import infra  # noqa: E402
-from tier0_devenv.processes import Supervisor  # noqa: E402
 
 Pred = Callable[[ImageAnnotation], bool]
 
@@ -201,11 +187,6 @@ def metrics(ranked: list[list[bool]], relevant_totals: list[int]) -> tuple[float
     return statistics.mean(p), statistics.mean(r), statistics.mean(mrr)
 
 
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
-
-
 async def quality(client: aioredis.Redis, ai: AIState, truth: dict[str, ImageAnnotation]) -> None:
     model = ai.embeddings.local.model_name
     for label, use_filters in (
@@ -265,27 +246,13 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=200)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="tier0-ai-bench-"))
-    port = free_port()
-    # The same supervised Redis (Query Engine + JSON) as `make up` and the test fixtures.
-    supervisor = Supervisor(workdir)
-    supervisor.start(infra.redis_specs(workdir, port, name="redis-bench")[0])
-    try:
-        sync = redis.Redis(port=port, decode_responses=True, protocol=2)
-        wait_for(sync.ping, 15, what="redis to answer PING")
-        print(
-            f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cpus, python {platform.python_version()}"
-        )
-        ai = AIState.create(Settings(cohere_api_key=None))
-        data = workdir / "data"
-        image_corpus.generate(data / "images")
-        log_generator.write(data / "logs", log_generator.generate())
-        doc_corpus.write(data)
+    with ai_stack() as stack:
+        print(machine())
+        ai, port, sync = stack.ai, stack.port, stack.sync
         truth = {a.image_id: a for a in image_corpus.annotations()}
 
         async def setup_and_quality() -> None:
-            client = aioredis.Redis(port=port, decode_responses=True, protocol=2)
-            await index_folder(client, ai.embeddings, data)
+            client = stack.client()
             await quality(client, ai, truth)
             extra = [from_annotation(a) for a in image_corpus.annotations(args.images, seed=7)]
             for a in extra:
@@ -298,22 +265,7 @@ def main() -> None:
             await client.aclose()
 
         asyncio.run(setup_and_quality())
-
-        @asynccontextmanager
-        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-            app.state.redis = aioredis.Redis(port=port, decode_responses=True, protocol=2)
-            yield
-            await app.state.redis.aclose()
-
-        app = FastAPI(lifespan=lifespan)
-        app.state.ai = ai
-
-        def app_redis(request: Request) -> aioredis.Redis:
-            client: aioredis.Redis = request.app.state.redis
-            return client
-
-        for router in routers(RegionServices(redis=app_redis)):
-            app.include_router(router)
+        app = stack.app()
         with TestClient(app) as http:
             n = int(sync.execute_command("FT.INFO", "ai:idx:img:all_minilm_l6_v2_onnx_int8")[9])
             cats = ("turbine", "thermal engine", "electrical rotor", "oil and gas")
@@ -375,8 +327,6 @@ def main() -> None:
                 f"POST /api/diagnostics/query offline, {len(samples)} distinct questions: "
                 f"p50={pct(samples, 0.5):.1f} ms p95={pct(samples, 0.95):.1f} ms (target p95 <= 300 ms)"
             )
-    finally:
-        supervisor.stop("redis-bench")
 
 
 if __name__ == "__main__":

@@ -200,334 +200,991 @@ def cases() -> list[Case]:
     add = out.extend
 
     # ---- incident counts, every constraint kind, each with paraphrases
-    add(_family("incident_count", [
-        "How many safety incidences occurred in BP operations in 2024?",
-        "Number of incidents in BP's operations during 2024",
-        "How many BP incidents were recorded in 2024?",
-    ], "count", dataset=inc, where=lambda r, d: r["operator"] == "BP" and r["date"].year == 2024))
-    add(_family("incident_count", [
-        "How many incidents did Northwind have in 2023?",
-        "Count the incidents for Northwind Energy in 2023",
-        "northwind energy incidents in 2023: how many?",
-    ], "count", dataset=inc, where=lambda r, d: r["operator"] == "Northwind Energy" and r["date"].year == 2023))
-    add(_family("incident_count", [
-        "How many incidents were there at TX-BRAVO?",
-        "How many incidents happened at Texas Bravo?",
-        "incident count for site tx-bravo",
-    ], "count", dataset=inc, where=lambda r, d: r["site"] == "TX-BRAVO"))
-    add(_family("incident_count", [
-        "How many incidents occurred in Wyoming?",
-        "Number of safety incidents in the state of Wyoming",
-    ], "count", dataset=inc, where=lambda r, d: r["region"] == "Wyoming"))
-    add(_family("incident_count", [
-        "How many serious incidents happened last year?",
-        "How many severe incidents were recorded in the previous year?",
-        "Count of high-severity incidents last year",
-    ], "count", dataset=inc, where=lambda r, d: r["severity"] == "major" and _last_year(r, d)))
-    add(_family("incident_count", [
-        "How many minor incidents occurred this year?",
-        "How many low severity incidents so far this year?",
-    ], "count", dataset=inc, where=lambda r, d: r["severity"] == "minor" and _this_year(r, d)))
-    add(_family("incident_count", [
-        "How many medium severity incidents were there in 2025?",
-        "How many moderate incidents in 2025?",
-    ], "count", dataset=inc, where=lambda r, d: r["severity"] == "moderate" and r["date"].year == 2025))
-    add(_family("incident_count", [
-        "How many incidents happened between 2023 and 2024?",
-        "How many incidents from 2023 to 2024?",
-        "incidents in 2023-2024, how many?",
-    ], "count", dataset=inc, where=lambda r, d: 2023 <= r["date"].year <= 2024))
-    add(_family("incident_count", [
-        "How many incidents since March 2024?",
-        "How many incidents have occurred since March 2024?",
-    ], "count", dataset=inc, where=lambda r, d: r["date"] >= date(2024, 3, 1)))
-    add(_family("incident_count", [
-        "How many incidents before 2024?",
-        "How many incidents prior to 2024?",
-    ], "count", dataset=inc, where=lambda r, d: r["date"] < date(2024, 1, 1)))
-    add(_family("incident_count", [
-        "How many incidents in Q2 2024?",
-        "How many incidents between April 2024 and June 2024?",
-    ], "count", dataset=inc, where=lambda r, d: date(2024, 4, 1) <= r["date"] <= date(2024, 6, 30)))
-    add(_family("incident_count", [
-        "How many gas releases were recorded at WY-ALPHA?",
-        "How many gas leaks at Wyoming Alpha?",
-    ], "count", dataset=inc, where=lambda r, d: r["kind"] == "gas release" and r["site"] == "WY-ALPHA"))
-    add(_family("incident_count", [
-        "How many hard hat violations in 2025?",
-        "Number of PPE violations in 2025",
-    ], "count", dataset=inc, where=lambda r, d: r["kind"] == "hard hat violation" and r["date"].year == 2025))
-    add(_family("incident_count", [
-        "How many spills did Tier0 Field Services have?",
-        "How many fluid spills for tier0 field services?",
-    ], "count", dataset=inc, where=lambda r, d: r["kind"] == "fluid spill" and r["operator"] == "Tier0 Field Services"))
-    add(_family("incident_count", [
-        "How many non-minor incidents in 2025?",
-        "How many incidents other than minor ones in 2025?",
-    ], "count", dataset=inc, where=lambda r, d: r["severity"] != "minor" and r["date"].year == 2025))
-    add(_family("incident_count", [
-        "number of major incidents at TX-BRAVO for Northwind Energy in 2023 and 2025",
-    ], "count", dataset=inc, where=lambda r, d: r["severity"] == "major" and r["site"] == "TX-BRAVO" and r["operator"] == "Northwind Energy" and r["date"].year in (2023, 2025)))
-    add(_family("incident_count", [
-        "How many incidents in total?",
-        "How many safety incidents are in the records?",
-    ], "count", dataset=inc))
-    add(_family("incident_count", [
-        "How many major incidents did BP have at North Dakota Charlie?",
-        "BP major incidents at ND-CHARLIE: how many?",
-    ], "count", dataset=inc, where=lambda r, d: r["operator"] == "BP" and r["severity"] == "major" and r["site"] == "ND-CHARLIE"))
-    add(_family("incident_count", [
-        "How many vehicle incidents in the last 2 years?",
-        "How many vehicle accidents over the past two years?",
-    ], "count", dataset=inc, where=lambda r, d: r["kind"] == "vehicle incident" and r["date"] > d.latest_incident.replace(year=d.latest_incident.year - 2)))
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many safety incidences occurred in BP operations in 2024?",
+                "Number of incidents in BP's operations during 2024",
+                "How many BP incidents were recorded in 2024?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["operator"] == "BP" and r["date"].year == 2024,
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents did Northwind have in 2023?",
+                "Count the incidents for Northwind Energy in 2023",
+                "northwind energy incidents in 2023: how many?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["operator"] == "Northwind Energy" and r["date"].year == 2023,
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents were there at TX-BRAVO?",
+                "How many incidents happened at Texas Bravo?",
+                "incident count for site tx-bravo",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["site"] == "TX-BRAVO",
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents occurred in Wyoming?",
+                "Number of safety incidents in the state of Wyoming",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["region"] == "Wyoming",
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many serious incidents happened last year?",
+                "How many severe incidents were recorded in the previous year?",
+                "Count of high-severity incidents last year",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["severity"] == "major" and _last_year(r, d),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many minor incidents occurred this year?",
+                "How many low severity incidents so far this year?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["severity"] == "minor" and _this_year(r, d),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many medium severity incidents were there in 2025?",
+                "How many moderate incidents in 2025?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["severity"] == "moderate" and r["date"].year == 2025,
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents happened between 2023 and 2024?",
+                "How many incidents from 2023 to 2024?",
+                "incidents in 2023-2024, how many?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: 2023 <= r["date"].year <= 2024,
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents since March 2024?",
+                "How many incidents have occurred since March 2024?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["date"] >= date(2024, 3, 1),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents before 2024?",
+                "How many incidents prior to 2024?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["date"] < date(2024, 1, 1),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents in Q2 2024?",
+                "How many incidents between April 2024 and June 2024?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: date(2024, 4, 1) <= r["date"] <= date(2024, 6, 30),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many gas releases were recorded at WY-ALPHA?",
+                "How many gas leaks at Wyoming Alpha?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["kind"] == "gas release" and r["site"] == "WY-ALPHA",
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many hard hat violations in 2025?",
+                "Number of PPE violations in 2025",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["kind"] == "hard hat violation" and r["date"].year == 2025,
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many spills did Tier0 Field Services have?",
+                "How many fluid spills for tier0 field services?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: (
+                r["kind"] == "fluid spill" and r["operator"] == "Tier0 Field Services"
+            ),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many non-minor incidents in 2025?",
+                "How many incidents other than minor ones in 2025?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["severity"] != "minor" and r["date"].year == 2025,
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "number of major incidents at TX-BRAVO for Northwind Energy in 2023 and 2025",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: (
+                r["severity"] == "major"
+                and r["site"] == "TX-BRAVO"
+                and r["operator"] == "Northwind Energy"
+                and r["date"].year in (2023, 2025)
+            ),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents in total?",
+                "How many safety incidents are in the records?",
+            ],
+            "count",
+            dataset=inc,
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many major incidents did BP have at North Dakota Charlie?",
+                "BP major incidents at ND-CHARLIE: how many?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: (
+                r["operator"] == "BP" and r["severity"] == "major" and r["site"] == "ND-CHARLIE"
+            ),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many vehicle incidents in the last 2 years?",
+                "How many vehicle accidents over the past two years?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: (
+                r["kind"] == "vehicle incident"
+                and r["date"] > d.latest_incident.replace(year=d.latest_incident.year - 2)
+            ),
+        )
+    )
 
     # ---- incident breakdowns
-    add(_family("incident_breakdown", [
-        "Break down incidents by severity for Northwind in 2024",
-        "incidents by severity for Northwind Energy in 2024",
-    ], "group", dataset=inc, key="severity", where=lambda r, d: r["operator"] == "Northwind Energy" and r["date"].year == 2024))
-    add(_family("incident_breakdown", [
-        "How many incidents per year?",
-        "incidents by year",
-    ], "group", dataset=inc, key="year"))
-    add(_family("incident_breakdown", [
-        "How many incidents per site in 2024?",
-        "incidents for each site in 2024",
-    ], "group", dataset=inc, key="site", where=_year(2024)))
-    add(_family("incident_breakdown", [
-        "major incidents by operator",
-        "How many serious incidents per company?",
-    ], "group", dataset=inc, key="operator", where=lambda r, d: r["severity"] == "major"))
-    add(_family("incident_breakdown", [
-        "incidents by kind at TX-BRAVO",
-        "breakdown of incidents at TX-BRAVO by type",
-    ], "group", dataset=inc, key="kind", where=lambda r, d: r["site"] == "TX-BRAVO"))
-    add(_family("incident_breakdown", [
-        "incidents per state for BP",
-        "BP incidents by region",
-    ], "group", dataset=inc, key="region", where=lambda r, d: r["operator"] == "BP"))
-    add(_family("incident_breakdown", [
-        "incidents per month in 2025",
-        "monthly incidents in 2025",
-    ], "group", dataset=inc, key="month", where=_year(2025)))
+    add(
+        _family(
+            "incident_breakdown",
+            [
+                "Break down incidents by severity for Northwind in 2024",
+                "incidents by severity for Northwind Energy in 2024",
+            ],
+            "group",
+            dataset=inc,
+            key="severity",
+            where=lambda r, d: r["operator"] == "Northwind Energy" and r["date"].year == 2024,
+        )
+    )
+    add(
+        _family(
+            "incident_breakdown",
+            [
+                "How many incidents per year?",
+                "incidents by year",
+            ],
+            "group",
+            dataset=inc,
+            key="year",
+        )
+    )
+    add(
+        _family(
+            "incident_breakdown",
+            [
+                "How many incidents per site in 2024?",
+                "incidents for each site in 2024",
+            ],
+            "group",
+            dataset=inc,
+            key="site",
+            where=_year(2024),
+        )
+    )
+    add(
+        _family(
+            "incident_breakdown",
+            [
+                "major incidents by operator",
+                "How many serious incidents per company?",
+            ],
+            "group",
+            dataset=inc,
+            key="operator",
+            where=lambda r, d: r["severity"] == "major",
+        )
+    )
+    add(
+        _family(
+            "incident_breakdown",
+            [
+                "incidents by kind at TX-BRAVO",
+                "breakdown of incidents at TX-BRAVO by type",
+            ],
+            "group",
+            dataset=inc,
+            key="kind",
+            where=lambda r, d: r["site"] == "TX-BRAVO",
+        )
+    )
+    add(
+        _family(
+            "incident_breakdown",
+            [
+                "incidents per state for BP",
+                "BP incidents by region",
+            ],
+            "group",
+            dataset=inc,
+            key="region",
+            where=lambda r, d: r["operator"] == "BP",
+        )
+    )
+    add(
+        _family(
+            "incident_breakdown",
+            [
+                "incidents per month in 2025",
+                "monthly incidents in 2025",
+            ],
+            "group",
+            dataset=inc,
+            key="month",
+            where=_year(2025),
+        )
+    )
 
     # ---- incident rankings
-    add(_family("incident_ranking", [
-        "Which site had the most incidents?",
-        "Which site recorded the highest number of incidents?",
-    ], "rank", dataset=inc, key="site", limit=1))
-    add(_family("incident_ranking", [
-        "Which operator had the fewest incidents in 2023?",
-        "Which company had the least incidents in 2023?",
-    ], "rank", dataset=inc, key="operator", order="asc", limit=1, where=_year(2023)))
-    add(_family("incident_ranking", [
-        "top 3 sites by major incidents",
-        "What are the top 3 sites for serious incidents?",
-    ], "rank", dataset=inc, key="site", limit=3, where=lambda r, d: r["severity"] == "major"))
-    add(_family("incident_ranking", [
-        "Which incident kind is most common for BP?",
-        "What type of incident happens most at BP?",
-    ], "rank", dataset=inc, key="kind", limit=1, where=lambda r, d: r["operator"] == "BP"))
-    add(_family("incident_ranking", [
-        "Which year had the most incidents at Texas Bravo?",
-    ], "rank", dataset=inc, key="year", limit=1, where=lambda r, d: r["site"] == "TX-BRAVO"))
+    add(
+        _family(
+            "incident_ranking",
+            [
+                "Which site had the most incidents?",
+                "Which site recorded the highest number of incidents?",
+            ],
+            "rank",
+            dataset=inc,
+            key="site",
+            limit=1,
+        )
+    )
+    add(
+        _family(
+            "incident_ranking",
+            [
+                "Which operator had the fewest incidents in 2023?",
+                "Which company had the least incidents in 2023?",
+            ],
+            "rank",
+            dataset=inc,
+            key="operator",
+            order="asc",
+            limit=1,
+            where=_year(2023),
+        )
+    )
+    add(
+        _family(
+            "incident_ranking",
+            [
+                "top 3 sites by major incidents",
+                "What are the top 3 sites for serious incidents?",
+            ],
+            "rank",
+            dataset=inc,
+            key="site",
+            limit=3,
+            where=lambda r, d: r["severity"] == "major",
+        )
+    )
+    add(
+        _family(
+            "incident_ranking",
+            [
+                "Which incident kind is most common for BP?",
+                "What type of incident happens most at BP?",
+            ],
+            "rank",
+            dataset=inc,
+            key="kind",
+            limit=1,
+            where=lambda r, d: r["operator"] == "BP",
+        )
+    )
+    add(
+        _family(
+            "incident_ranking",
+            [
+                "Which year had the most incidents at Texas Bravo?",
+            ],
+            "rank",
+            dataset=inc,
+            key="year",
+            limit=1,
+            where=lambda r, d: r["site"] == "TX-BRAVO",
+        )
+    )
 
     # ---- HTTP log counts
-    add(_family("log_count", [
-        "How many 404 responses came from 198.51.100.77?",
-        "How many not found errors did 198.51.100.77 get?",
-    ], "count", dataset=http, where=lambda r, d: r["ip"] == "198.51.100.77" and r["status"] == "404"))
-    add(_family("log_count", [
-        "How many server errors were logged?",
-        "How many 5xx responses are in the logs?",
-        "count of HTTP 5xx errors",
-    ], "count", dataset=http, where=_status(500, 599)))
-    add(_family("log_count", [
-        "How many client errors were logged?",
-        "How many 4xx responses?",
-    ], "count", dataset=http, where=_status(400, 499)))
-    add(_family("log_count", [
-        "How many server errors between 14:00 and 15:00?",
-        "How many 5xx errors from 14:00 to 15:00 UTC?",
-    ], "count", dataset=http, where=lambda r, d: _status(500, 599)(r, d) and _hours(14, 15)(r, d)))
-    add(_family("log_count", [
-        "How many POST requests to /api/telemetry returned 400?",
-        "How many bad requests were POSTed to /api/telemetry?",
-    ], "count", dataset=http, where=lambda r, d: r["method"] == "POST" and r["path"] == "/api/telemetry" and r["status"] == "400"))
-    add(_family("log_count", [
-        "How many requests did gateways make in the afternoon?",
-        "How many gateway requests in the afternoon?",
-    ], "count", dataset=http, where=lambda r, d: r["client"] == "tier0-gateway" and _hours(12, 18)(r, d)))
-    add(_family("log_count", [
-        "How many rate limited requests were there?",
-        "How many HTTP 429 responses?",
-        "how many too many requests errors",
-    ], "count", dataset=http, where=_status(429)))
-    add(_family("log_count", [
-        "How many unauthorized requests came from 172.16.4.22?",
-        "How many 401s from 172.16.4.22?",
-    ], "count", dataset=http, where=lambda r, d: r["ip"] == "172.16.4.22" and r["status"] == "401"))
-    add(_family("log_count", [
-        "How many requests did the scanner send to /wp-login.php?",
-    ], "count", dataset=http, where=lambda r, d: r["client"] == "zgrab" and r["path"] == "/wp-login.php"))
-    add(_family("log_count", [
-        "How many GET requests to the health endpoint?",
-        "How many GET requests to /health?",
-    ], "count", dataset=http, where=lambda r, d: r["method"] == "GET" and r["path"] == "/health"))
-    add(_family("log_count", [
-        "How many HTTP requests in the morning?",
-        "How many requests were served in the morning?",
-    ], "count", dataset=http, where=_hours(6, 12)))
-    add(_family("log_count", [
-        "How many dashboard requests returned 503?",
-        "How many 503 responses did the dashboard get?",
-    ], "count", dataset=http, where=lambda r, d: r["client"] == "Mozilla" and r["status"] == "503"))
+    add(
+        _family(
+            "log_count",
+            [
+                "How many 404 responses came from 198.51.100.77?",
+                "How many not found errors did 198.51.100.77 get?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: r["ip"] == "198.51.100.77" and r["status"] == "404",
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many server errors were logged?",
+                "How many 5xx responses are in the logs?",
+                "count of HTTP 5xx errors",
+            ],
+            "count",
+            dataset=http,
+            where=_status(500, 599),
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many client errors were logged?",
+                "How many 4xx responses?",
+            ],
+            "count",
+            dataset=http,
+            where=_status(400, 499),
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many server errors between 14:00 and 15:00?",
+                "How many 5xx errors from 14:00 to 15:00 UTC?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: _status(500, 599)(r, d) and _hours(14, 15)(r, d),
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many POST requests to /api/telemetry returned 400?",
+                "How many bad requests were POSTed to /api/telemetry?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: (
+                r["method"] == "POST" and r["path"] == "/api/telemetry" and r["status"] == "400"
+            ),
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many requests did gateways make in the afternoon?",
+                "How many gateway requests in the afternoon?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: r["client"] == "tier0-gateway" and _hours(12, 18)(r, d),
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many rate limited requests were there?",
+                "How many HTTP 429 responses?",
+                "how many too many requests errors",
+            ],
+            "count",
+            dataset=http,
+            where=_status(429),
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many unauthorized requests came from 172.16.4.22?",
+                "How many 401s from 172.16.4.22?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: r["ip"] == "172.16.4.22" and r["status"] == "401",
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many requests did the scanner send to /wp-login.php?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: r["client"] == "zgrab" and r["path"] == "/wp-login.php",
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many GET requests to the health endpoint?",
+                "How many GET requests to /health?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: r["method"] == "GET" and r["path"] == "/health",
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many HTTP requests in the morning?",
+                "How many requests were served in the morning?",
+            ],
+            "count",
+            dataset=http,
+            where=_hours(6, 12),
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many dashboard requests returned 503?",
+                "How many 503 responses did the dashboard get?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: r["client"] == "Mozilla" and r["status"] == "503",
+        )
+    )
 
     # ---- HTTP log rankings and breakdowns
-    add(_family("log_ranking", [
-        "Give me the most frequent IP devices generating error 400",
-        "Top 5 IPs with status 400",
-        "Which IP addresses produce the most 400 errors?",
-    ], "rank", dataset=http, key="ip", limit=5, where=_status(400)))
-    add(_family("log_ranking", [
-        "Which IP had the most 404s?",
-        "Which IP generated the most not found responses?",
-    ], "rank", dataset=http, key="ip", limit=1, where=_status(404)))
-    add(_family("log_ranking", [
-        "which path got the most 404s",
-        "Which endpoint had the most 404 errors?",
-    ], "rank", dataset=http, key="path", limit=1, where=_status(404)))
-    add(_family("log_ranking", [
-        "Which status code is most frequent?",
-        "What is the most common status code?",
-    ], "rank", dataset=http, key="status", limit=1))
-    add(_family("log_ranking", [
-        "top 3 paths by server errors",
-    ], "rank", dataset=http, key="path", limit=3, where=_status(500, 599)))
-    add(_family("log_breakdown", [
-        "requests per hour",
-        "How many HTTP requests per hour?",
-    ], "group", dataset=http, key="hour"))
-    add(_family("log_breakdown", [
-        "responses by status code for /api/telemetry",
-        "status code breakdown for /api/telemetry",
-    ], "group", dataset=http, key="status", where=lambda r, d: r["path"] == "/api/telemetry"))
-    add(_family("log_breakdown", [
-        "requests by method",
-        "HTTP requests per method",
-    ], "group", dataset=http, key="method"))
-    add(_family("log_breakdown", [
-        "errors by user agent",
-        "4xx and 5xx responses by user agent",
-    ], "group", dataset=http, key="client", where=_status(400, 599)))
+    add(
+        _family(
+            "log_ranking",
+            [
+                "Give me the most frequent IP devices generating error 400",
+                "Top 5 IPs with status 400",
+                "Which IP addresses produce the most 400 errors?",
+            ],
+            "rank",
+            dataset=http,
+            key="ip",
+            limit=5,
+            where=_status(400),
+        )
+    )
+    add(
+        _family(
+            "log_ranking",
+            [
+                "Which IP had the most 404s?",
+                "Which IP generated the most not found responses?",
+            ],
+            "rank",
+            dataset=http,
+            key="ip",
+            limit=1,
+            where=_status(404),
+        )
+    )
+    add(
+        _family(
+            "log_ranking",
+            [
+                "which path got the most 404s",
+                "Which endpoint had the most 404 errors?",
+            ],
+            "rank",
+            dataset=http,
+            key="path",
+            limit=1,
+            where=_status(404),
+        )
+    )
+    add(
+        _family(
+            "log_ranking",
+            [
+                "Which status code is most frequent?",
+                "What is the most common status code?",
+            ],
+            "rank",
+            dataset=http,
+            key="status",
+            limit=1,
+        )
+    )
+    add(
+        _family(
+            "log_ranking",
+            [
+                "top 3 paths by server errors",
+            ],
+            "rank",
+            dataset=http,
+            key="path",
+            limit=3,
+            where=_status(500, 599),
+        )
+    )
+    add(
+        _family(
+            "log_breakdown",
+            [
+                "requests per hour",
+                "How many HTTP requests per hour?",
+            ],
+            "group",
+            dataset=http,
+            key="hour",
+        )
+    )
+    add(
+        _family(
+            "log_breakdown",
+            [
+                "responses by status code for /api/telemetry",
+                "status code breakdown for /api/telemetry",
+            ],
+            "group",
+            dataset=http,
+            key="status",
+            where=lambda r, d: r["path"] == "/api/telemetry",
+        )
+    )
+    add(
+        _family(
+            "log_breakdown",
+            [
+                "requests by method",
+                "HTTP requests per method",
+            ],
+            "group",
+            dataset=http,
+            key="method",
+        )
+    )
+    add(
+        _family(
+            "log_breakdown",
+            [
+                "errors by user agent",
+                "4xx and 5xx responses by user agent",
+            ],
+            "group",
+            dataset=http,
+            key="client",
+            where=_status(400, 599),
+        )
+    )
 
     # ---- application logs
-    add(_family("app_log", [
-        "How many ERROR app log entries from the ingest service?",
-        "How many error events logged by the ingest service?",
-    ], "count", dataset=app, where=lambda r, d: r["level"] == "ERROR" and r["service"] == "ingest"))
-    add(_family("app_log", [
-        "How many critical application log entries mention WY-ALPHA?",
-        "How many CRITICAL app log events at Wyoming Alpha?",
-    ], "count", dataset=app, where=lambda r, d: r["level"] == "CRITICAL" and r["site"] == "WY-ALPHA"))
-    add(_family("app_log", [
-        "application log entries by level",
-        "app log events per log level",
-    ], "group", dataset=app, key="level"))
-    add(_family("app_log", [
-        "warning app log entries per service",
-    ], "group", dataset=app, key="service", where=lambda r, d: r["level"] == "WARNING"))
-    add(_family("app_log", [
-        "Which site has the most ERROR app log entries?",
-    ], "rank", dataset=app, key="site", limit=1, where=lambda r, d: r["level"] == "ERROR"))
-    add(_family("app_log", [
-        "How many app log entries from Texas in the evening?",
-    ], "count", dataset=app, where=lambda r, d: r["region"] == "Texas" and _hours(18, 22)(r, d)))
+    add(
+        _family(
+            "app_log",
+            [
+                "How many ERROR app log entries from the ingest service?",
+                "How many error events logged by the ingest service?",
+            ],
+            "count",
+            dataset=app,
+            where=lambda r, d: r["level"] == "ERROR" and r["service"] == "ingest",
+        )
+    )
+    add(
+        _family(
+            "app_log",
+            [
+                "How many critical application log entries mention WY-ALPHA?",
+                "How many CRITICAL app log events at Wyoming Alpha?",
+            ],
+            "count",
+            dataset=app,
+            where=lambda r, d: r["level"] == "CRITICAL" and r["site"] == "WY-ALPHA",
+        )
+    )
+    add(
+        _family(
+            "app_log",
+            [
+                "application log entries by level",
+                "app log events per log level",
+            ],
+            "group",
+            dataset=app,
+            key="level",
+        )
+    )
+    add(
+        _family(
+            "app_log",
+            [
+                "warning app log entries per service",
+            ],
+            "group",
+            dataset=app,
+            key="service",
+            where=lambda r, d: r["level"] == "WARNING",
+        )
+    )
+    add(
+        _family(
+            "app_log",
+            [
+                "Which site has the most ERROR app log entries?",
+            ],
+            "rank",
+            dataset=app,
+            key="site",
+            limit=1,
+            where=lambda r, d: r["level"] == "ERROR",
+        )
+    )
+    add(
+        _family(
+            "app_log",
+            [
+                "How many app log entries from Texas in the evening?",
+            ],
+            "count",
+            dataset=app,
+            where=lambda r, d: r["region"] == "Texas" and _hours(18, 22)(r, d),
+        )
+    )
 
     # ---- constraints recognised but not recorded: listed as not understood, rest applied
-    add(_family("not_understood", [
-        "How many turbine incidents in 2024?",
-        "How many incidents at turbines in 2024?",
-    ], "not_understood", dataset=inc, where=_year(2024), words=["turbine"]))
-    add(_family("not_understood", [
-        "How many fatal incidents in 2024?",
-    ], "not_understood", dataset=inc, where=_year(2024), words=["fatal"]))
-    add(_family("not_understood", [
-        "How many 404 responses from devices in ALERT state?",
-    ], "not_understood", dataset=http, where=_status(404), words=["in ALERT state"]))
-    add(_family("not_understood", [
-        "How many BP incidents involving contractors?",
-    ], "not_understood", dataset=inc, where=lambda r, d: r["operator"] == "BP", words=["contractors"]))
-    add(_family("not_understood", [
-        "How many gateway requests at TX-BRAVO?",
-    ], "not_understood", dataset=http, where=lambda r, d: r["client"] == "tier0-gateway", words=["TX-BRAVO"]))
+    add(
+        _family(
+            "not_understood",
+            [
+                "How many turbine incidents in 2024?",
+                "How many incidents at turbines in 2024?",
+            ],
+            "not_understood",
+            dataset=inc,
+            where=_year(2024),
+            words=["turbine"],
+        )
+    )
+    add(
+        _family(
+            "not_understood",
+            [
+                "How many fatal incidents in 2024?",
+            ],
+            "not_understood",
+            dataset=inc,
+            where=_year(2024),
+            words=["fatal"],
+        )
+    )
+    add(
+        _family(
+            "not_understood",
+            [
+                "How many 404 responses from devices in ALERT state?",
+            ],
+            "not_understood",
+            dataset=http,
+            where=_status(404),
+            words=["in ALERT state"],
+        )
+    )
+    add(
+        _family(
+            "not_understood",
+            [
+                "How many BP incidents involving contractors?",
+            ],
+            "not_understood",
+            dataset=inc,
+            where=lambda r, d: r["operator"] == "BP",
+            words=["contractors"],
+        )
+    )
+    add(
+        _family(
+            "not_understood",
+            [
+                "How many gateway requests at TX-BRAVO?",
+            ],
+            "not_understood",
+            dataset=http,
+            where=lambda r, d: r["client"] == "tier0-gateway",
+            words=["TX-BRAVO"],
+        )
+    )
 
     # ---- named values the records do not contain: say so, give no figure
-    add(_family("not_found", [
-        "How many incidents for operator Acme Oil?",
-        "How many incidents occurred in Shell operations in 2024?",
-        "How many incidents did ExxonMobil have in 2024?",
-        "Count Chevron's incidents",
-    ], "not_found", dataset=inc, expect="operator"))
-    add(_family("not_found", [
-        "How many incidents at ZZ-KILO?",
-        "how many incidents at the Kilo site",
-        "How many incidents at site Zulu in 2024?",
-    ], "not_found", dataset=inc, expect="site"))
-    add(_family("not_found", [
-        "How many incidents in Ohio?",
-        "How many incidents were recorded in Florida in 2024?",
-    ], "not_found", dataset=inc, expect="region"))
-    add(_family("not_found", [
-        "How many major incidents in 2019?",
-        "How many incidents were recorded in 2030?",
-    ], "not_found", dataset=inc, expect="date"))
-    add(_family("not_found", [
-        "How many requests from 1.2.3.4?",
-        "Which status codes did 192.0.2.99 get most?",
-    ], "not_found", dataset=http, expect="ip"))
-    add(_family("not_found", [
-        "How many HTTP 418 responses?",
-        "How many status 502 errors came from 10.0.0.1?",
-    ], "not_found", dataset=http, expect=None))
-    add(_family("not_found", [
-        "How many requests to /api/v9/unknown?",
-    ], "not_found", dataset=http, expect="path"))
-    add(_family("not_found", [
-        "Describe Shell drilling operations",
-        "What are Halliburton's hard hat rules?",
-    ], "not_found", dataset="documents", expect="operator"))
+    add(
+        _family(
+            "not_found",
+            [
+                "How many incidents for operator Acme Oil?",
+                "How many incidents occurred in Shell operations in 2024?",
+                "How many incidents did ExxonMobil have in 2024?",
+                "Count Chevron's incidents",
+            ],
+            "not_found",
+            dataset=inc,
+            expect="operator",
+        )
+    )
+    add(
+        _family(
+            "not_found",
+            [
+                "How many incidents at ZZ-KILO?",
+                "how many incidents at the Kilo site",
+                "How many incidents at site Zulu in 2024?",
+            ],
+            "not_found",
+            dataset=inc,
+            expect="site",
+        )
+    )
+    add(
+        _family(
+            "not_found",
+            [
+                "How many incidents in Ohio?",
+                "How many incidents were recorded in Florida in 2024?",
+            ],
+            "not_found",
+            dataset=inc,
+            expect="region",
+        )
+    )
+    add(
+        _family(
+            "not_found",
+            [
+                "How many major incidents in 2019?",
+                "How many incidents were recorded in 2030?",
+            ],
+            "not_found",
+            dataset=inc,
+            expect="date",
+        )
+    )
+    add(
+        _family(
+            "not_found",
+            [
+                "How many requests from 1.2.3.4?",
+                "Which status codes did 192.0.2.99 get most?",
+            ],
+            "not_found",
+            dataset=http,
+            expect="ip",
+        )
+    )
+    add(
+        _family(
+            "not_found",
+            [
+                "How many HTTP 418 responses?",
+                "How many status 502 errors came from 10.0.0.1?",
+            ],
+            "not_found",
+            dataset=http,
+            expect=None,
+        )
+    )
+    add(
+        _family(
+            "not_found",
+            [
+                "How many requests to /api/v9/unknown?",
+            ],
+            "not_found",
+            dataset=http,
+            expect="path",
+        )
+    )
+    add(
+        _family(
+            "not_found",
+            [
+                "Describe Shell drilling operations",
+                "What are Halliburton's hard hat rules?",
+            ],
+            "not_found",
+            dataset="documents",
+            expect="operator",
+        )
+    )
 
     # ---- contradictions: say what contradicts what, give no figure
-    add(_family("contradiction", [
-        "incidents between 2025 and 2023",
-        "How many incidents from 2025 to 2023?",
-    ], "contradiction", dataset=inc))
-    add(_family("contradiction", [
-        "How many incidents at TX-BRAVO in Wyoming?",
-        "How many incidents at ND-CHARLIE in Texas in 2024?",
-    ], "contradiction", dataset=inc))
-    add(_family("contradiction", [
-        "How many incidents in 2023 since 2024?",
-    ], "contradiction", dataset=inc))
-    add(_family("contradiction", [
-        "How many 404 server errors?",
-    ], "contradiction", dataset=http))
-    add(_family("contradiction", [
-        "How many major non-major incidents?",
-    ], "contradiction", dataset=inc))
+    add(
+        _family(
+            "contradiction",
+            [
+                "incidents between 2025 and 2023",
+                "How many incidents from 2025 to 2023?",
+            ],
+            "contradiction",
+            dataset=inc,
+        )
+    )
+    add(
+        _family(
+            "contradiction",
+            [
+                "How many incidents at TX-BRAVO in Wyoming?",
+                "How many incidents at ND-CHARLIE in Texas in 2024?",
+            ],
+            "contradiction",
+            dataset=inc,
+        )
+    )
+    add(
+        _family(
+            "contradiction",
+            [
+                "How many incidents in 2023 since 2024?",
+            ],
+            "contradiction",
+            dataset=inc,
+        )
+    )
+    add(
+        _family(
+            "contradiction",
+            [
+                "How many 404 server errors?",
+            ],
+            "contradiction",
+            dataset=http,
+        )
+    )
+    add(
+        _family(
+            "contradiction",
+            [
+                "How many major non-major incidents?",
+            ],
+            "contradiction",
+            dataset=inc,
+        )
+    )
 
     # ---- out of domain: nothing relevant, no figure
-    add(_family("out_of_scope", [
-        "What is the airspeed velocity of an unladen swallow?",
-        "Who won the 2018 world cup?",
-        "What's the weather in Paris tomorrow?",
-        "Give me a recipe for banana bread",
-        "What is the capital of Australia?",
-        "Translate good morning into French",
-        "Who painted the Mona Lisa?",
-        "Recommend a good science fiction novel",
-    ], "out_of_scope"))
+    add(
+        _family(
+            "out_of_scope",
+            [
+                "What is the airspeed velocity of an unladen swallow?",
+                "Who won the 2018 world cup?",
+                "What's the weather in Paris tomorrow?",
+                "Give me a recipe for banana bread",
+                "What is the capital of Australia?",
+                "Translate good morning into French",
+                "Who painted the Mona Lisa?",
+                "Recommend a good science fiction novel",
+            ],
+            "out_of_scope",
+        )
+    )
     return out
 
 

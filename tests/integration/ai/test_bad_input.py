@@ -36,6 +36,26 @@ def test_bad_bodies_are_422_with_a_reason(api: TestClient, path: str, body: dict
     assert reply.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("How many incidents from 2025 to 2023?", "is empty"),
+        ("How many incidents at TX-BRAVO in Wyoming?", "not in Wyoming"),
+        ("How many incidents at site ZZ-KILO in 2024?", "sites in the records are"),
+        ("How many incidents in 2023 since 2024?", "no day in common"),
+    ],
+)
+def test_contradictory_constraints_are_explained_not_a_500(
+    api: TestClient, question: str, said: str
+) -> None:
+    reply = api.post("/api/diagnostics/query", json={"question": question})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert not body["found"] and said in body["answer"] and "total" not in body["figures"]
+    it = body["interpretation"]
+    assert it["contradictions"] or it["not_found"]
+
+
 def test_not_json_is_422(api: TestClient) -> None:
     reply = api.post(
         "/api/images/search", content=b"\x00\xff", headers={"content-type": "application/json"}

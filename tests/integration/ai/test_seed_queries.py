@@ -103,7 +103,10 @@ def test_bp_safety_incidents_in_2024(api: TestClient, ai_data: Path) -> None:
     assert body["answer"].startswith(f"{len(bp2024)} safety incident")
     for severity, n in by_severity.items():
         assert f"{n} {severity}" in body["answer"]
-    assert {s["id"] for s in body["sources"]} == {r["incident_id"] for r in bp2024}
+    incidents = {s["id"] for s in body["sources"] if s["kind"] == "incident"}
+    assert incidents == {r["incident_id"] for r in bp2024}
+    applied = {(c["field"], tuple(c["values"])) for c in body["interpretation"]["applied"]}
+    assert applied == {("operator", ("BP",)), ("date", ("2024",))}
     assert REAL_NAME_NOTICE in body["answer"] and body["synthetic_data"]
 
 

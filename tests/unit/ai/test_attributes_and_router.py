@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tier0_ai.attributes import extract
-from tier0_ai.rag.router import plan
+from tier0_ai.rag.understand import interpret
+from tier0_ai.rag.vocabulary import Vocabulary
+from tier0_common.catalog import SITE_IDS
 
 
 @pytest.mark.parametrize(
@@ -25,34 +29,84 @@ def test_extract(text: str, category: set[str], attrs: set[str]) -> None:
     assert named["attrs"] == attrs
 
 
-OPERATORS = ["BP", "Northwind Energy", "Tier0 Field Services"]
+VOCAB = Vocabulary(
+    incidents={
+        "operator": ["BP", "Northwind Energy", "Tier0 Field Services"],
+        "site": list(SITE_IDS),
+        "severity": ["major", "minor", "moderate"],
+        "kind": ["gas release", "fluid spill"],
+        "year": ["2023", "2024", "2025"],
+    },
+    http={"status": ["200", "400", "404", "503"], "path": ["/api/telemetry", "/health"]},
+    app={"level": ["ERROR", "INFO"], "service": ["api", "ingest"], "site": list(SITE_IDS)},
+    incident_span=(date(2023, 1, 10), date(2025, 12, 10)),
+)
 
 
 def test_seed_questions_route_to_the_right_computation() -> None:
-    p = plan("Give me the most frequent IP devices generating error 400", OPERATORS)
-    assert (p.route, p.status) == ("log_top_ips", 400)
-    p = plan("How many safety incidences occurred in BP operations in 2024?", OPERATORS)
-    assert (p.route, p.operators, p.years) == ("incident_count", ["BP"], [2024])
-    assert (
-        plan("Describe BP oil drill operations and hard hat requirements", OPERATORS).route
-        == "documents"
-    )
-    assert (
-        plan("List economic and social sustainability statements", OPERATORS).route == "documents"
-    )
+    i = interpret("Give me the most frequent IP devices generating error 400", VOCAB)
+    assert (i.dataset, i.intent, i.group_by, i.statuses) == ("http", "rank", "ip", [(400, 400)])
+    i = interpret("How many safety incidences occurred in BP operations in 2024?", VOCAB)
+    assert (i.dataset, i.intent, i.values("operator")) == ("incidents", "count", ["BP"])
+    assert i.dates == [(date(2024, 1, 1), date(2024, 12, 31))]
+    assert not (i.not_understood or i.not_found or i.contradictions)
+    for question in (
+        "Describe BP oil drill operations and hard hat requirements",
+        "List economic and social sustainability statements",
+    ):
+        i = interpret(question, VOCAB)
+        assert i.dataset == "documents" and not i.not_found
+
+
+def test_everyday_words_map_to_the_records_vocabulary() -> None:
+    i = interpret("How many serious incidents did Northwind have last year?", VOCAB)
+    assert i.values("severity") == ["major"] and i.values("operator") == ["Northwind Energy"]
+    assert i.dates == [(date(2024, 1, 1), date(2024, 12, 31))]  # the records' calendar
+    assert any("latest record" in c.note for c in i.applied if c.field == "date")
+    i = interpret("incidents at Texas Bravo since March 2024 excluding minor ones", VOCAB)
+    assert i.values("site") == ["TX-BRAVO"] and i.excluded("severity") == ["minor"]
+    assert i.dates == [(date(2024, 3, 1), date(9999, 12, 31))]
+    i = interpret("How many incidents at Wyomin Alpha?", VOCAB)  # a typo, rapidfuzz
+    assert i.values("site") == ["WY-ALPHA"]
+
+
+def test_every_constraint_is_applied_or_reported() -> None:
+    i = interpret("How many turbine incidents for operator Acme Oil in 2019?", VOCAB)
+    assert [n.text for n in i.not_understood] == ["turbine"]
+    assert {(n.field, n.text) for n in i.not_found} == {("operator", "Acme Oil"), ("date", "2019")}
+    i = interpret("How many incidents in Ohio?", VOCAB)
+    assert [(n.field, n.text) for n in i.not_found] == [("region", "Ohio")]
+    assert "Texas" in i.not_found[0].known
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "incidents between 2025 and 2023",
+        "How many incidents at TX-BRAVO in Wyoming?",
+        "How many incidents in 2023 since 2024?",
+        "How many 404 server errors?",
+        "How many major non-major incidents?",
+    ],
+)
+def test_contradictions_are_named(question: str) -> None:
+    assert interpret(question, VOCAB).contradictions
 
 
 def test_other_analytics_routes() -> None:
-    assert plan("which clients get status 503 most", OPERATORS).route == "log_top_ips"
-    assert plan("show the log error rate over time", OPERATORS).route == "log_stats"
-    assert plan("summarize the logs", OPERATORS).route == "log_summary"
-    p = plan(
-        "number of major incidents at TX-BRAVO for Northwind Energy in 2023 and 2025", OPERATORS
+    i = interpret("which clients get status 503 most", VOCAB)
+    assert (i.intent, i.group_by) == ("rank", "ip")
+    assert interpret("show the log error rate over time", VOCAB).intent == "stats"
+    assert interpret("summarize the logs", VOCAB).intent == "summary"
+    i = interpret(
+        "number of major incidents at TX-BRAVO for Northwind Energy in 2023 and 2025", VOCAB
     )
-    assert (p.route, p.sites, p.severities, p.years, p.operators) == (
-        "incident_count",
+    assert (i.intent, i.values("site"), i.values("severity"), i.values("operator")) == (
+        "count",
         ["TX-BRAVO"],
         ["major"],
-        [2023, 2025],
         ["Northwind Energy"],
     )
+    assert [d[0].year for d in i.dates or []] == [2023, 2025]
+    i = interpret("top 3 sites by serious incidents", VOCAB)
+    assert (i.intent, i.group_by, i.limit) == ("rank", "site", 3)
