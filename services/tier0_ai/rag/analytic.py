@@ -15,8 +15,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import redis.asyncio as aioredis
 
+from tier0_common.redis_search import (
+    DIALECT,
+    CommandArg,
+    aggregate_rows,
+    command,
+    escape_tag,
+    search_docs,
+    search_total,
+)
+from tier0_common.search_index import index_exists
+
 from .. import keys
-from ..redis_search import DIALECT, aggregate_rows, escape_tag, index_exists, search_docs
 from .understand import SITE_STATE, Interpretation, effective_severities
 from .vocabulary import Vocabulary
 
@@ -89,8 +99,8 @@ def _index(dataset: str) -> str:
     return keys.INCIDENT_INDEX if dataset == "incidents" else keys.LOG_INDEX
 
 
-def _pipeline_steps(i: Interpretation, group: str | None) -> list[str]:
-    steps: list[str] = []
+def _pipeline_steps(i: Interpretation, group: str | None) -> list[CommandArg]:
+    steps: list[CommandArg] = []
     if i.times:
         steps += ["LOAD", "1", "@ts", "APPLY", "@ts % 86400", "AS", "tod"]
         steps += [
@@ -110,8 +120,9 @@ async def _grouped(
     client: aioredis.Redis, i: Interpretation, query: str, group: str | None
 ) -> dict[str, int]:
     stored = _FIELD.get(group or "", "site" if group == "region" else group)
-    by = ["GROUPBY", "1", f"@{stored}"] if group else ["GROUPBY", "0"]
-    reply = await client.execute_command(
+    by: list[CommandArg] = ["GROUPBY", "1", f"@{stored}"] if group else ["GROUPBY", "0"]
+    reply = await command(
+        client,
         "FT.AGGREGATE",
         _index(i.dataset),
         query,
@@ -129,9 +140,9 @@ async def _grouped(
     )
     out: dict[str, int] = {}
     for row in aggregate_rows(reply):
-        key = str(row.get(stored, "")) if group else ""
-        if group in ("hour", "month", "year", "status"):
-            key = str(int(float(key))) if key not in ("", None) else key
+        key = row.get(stored, "") if group and stored else ""
+        if group in ("hour", "month", "year", "status") and key:
+            key = str(int(float(key)))
         out[key] = out.get(key, 0) + int(row["count"])
     return out
 
@@ -191,7 +202,8 @@ async def compute(client: aioredis.Redis, i: Interpretation, vocab: Vocabulary) 
 
 
 async def _records(client: aioredis.Redis, query: str, limit: int = 200) -> list[dict[str, str]]:
-    listing = await client.execute_command(
+    listing = await command(
+        client,
         "FT.SEARCH",
         keys.INCIDENT_INDEX,
         query,
@@ -215,7 +227,7 @@ async def _records(client: aioredis.Redis, query: str, limit: int = 200) -> list
 
 
 async def ip_seen(client: aioredis.Redis, ip: str) -> bool:
-    reply = await client.execute_command(
-        "FT.SEARCH", keys.LOG_INDEX, _tags("ip", [ip]), "LIMIT", "0", "0", *DIALECT
+    reply = await command(
+        client, "FT.SEARCH", keys.LOG_INDEX, _tags("ip", [ip]), "LIMIT", "0", "0", *DIALECT
     )
-    return int(reply[0]) > 0
+    return search_total(reply) > 0

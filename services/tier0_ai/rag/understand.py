@@ -335,7 +335,8 @@ _MIN, _MAX = date(1, 1, 1), date(9999, 12, 31)
 
 
 def _month_end(d: date) -> date:
-    return d + relativedelta(day=31)
+    end: date = d + relativedelta(day=31)
+    return end
 
 
 def _interval(expr: str, ref: date) -> tuple[date, date]:

@@ -14,8 +14,17 @@ from datetime import UTC, date, datetime
 
 import redis.asyncio as aioredis
 
+from tier0_common.redis_search import (
+    DIALECT,
+    CommandArg,
+    Reply,
+    aggregate_rows,
+    command,
+    items,
+    text,
+)
+
 from .. import keys
-from ..redis_search import DIALECT, aggregate_rows
 
 #: (dataset, field) pairs whose distinct values are read; the TAG/NUMERIC fields a
 #: question can constrain or group by.
@@ -34,7 +43,8 @@ class Vocabulary:
     app_span: tuple[datetime, datetime] | None = None
 
     def values(self, dataset: str, name: str) -> list[str]:
-        return getattr(self, dataset).get(name, [])
+        table: dict[str, list[str]] = getattr(self, dataset)
+        return table.get(name, [])
 
     def span_dates(self, dataset: str) -> tuple[date, date] | None:
         if dataset == "incidents":
@@ -47,7 +57,7 @@ class Vocabulary:
         return self.incidents.get("operator", [])
 
 
-def _groupby(index: str, query: str, name: str) -> list[str]:
+def _groupby(index: str, query: str, name: str) -> list[CommandArg]:
     return [
         "FT.AGGREGATE",
         index,
@@ -62,7 +72,7 @@ def _groupby(index: str, query: str, name: str) -> list[str]:
     ]
 
 
-def _minmax(index: str, query: str, name: str) -> list[str]:
+def _minmax(index: str, query: str, name: str) -> list[CommandArg]:
     return [
         "FT.AGGREGATE",
         index,
@@ -85,13 +95,13 @@ def _minmax(index: str, query: str, name: str) -> list[str]:
     ]
 
 
-def _distinct(reply: list[object], name: str) -> list[str]:
+def _distinct(reply: Reply, name: str) -> list[str]:
     values = {str(r[name]) for r in aggregate_rows(reply) if r.get(name) not in (None, "")}
     numeric = all(v.isdigit() for v in values)
     return sorted(values, key=lambda v: (int(v) if numeric else 0, v))
 
 
-def _range(reply: list[object]) -> tuple[float, float] | None:
+def _range(reply: Reply) -> tuple[float, float] | None:
     rows = aggregate_rows(reply)
     if not rows or rows[0].get("lo") in (None, "", "nan", "inf"):
         return None
@@ -111,9 +121,9 @@ def _ts(n: float) -> datetime:
 
 
 async def load(client: aioredis.Redis) -> Vocabulary:
-    indexes = set(await client.execute_command("FT._LIST"))
+    indexes = {text(n) for n in items(await command(client, "FT._LIST"))}
     vocab = Vocabulary()
-    plan: list[tuple[str, str, list[str]]] = []
+    plan: list[tuple[str, str, list[CommandArg]]] = []
     if keys.INCIDENT_INDEX in indexes:
         plan += [("incidents", n, _groupby(keys.INCIDENT_INDEX, "*", n)) for n in _INCIDENT_FIELDS]
         plan.append(("incidents", "#span", _minmax(keys.INCIDENT_INDEX, "*", "datenum")))
@@ -125,9 +135,9 @@ async def load(client: aioredis.Redis) -> Vocabulary:
     if not plan:
         return vocab
     async with client.pipeline(transaction=False) as pipe:
-        for _, _, command in plan:
-            pipe.execute_command(*command)
-        replies = await pipe.execute()
+        for _, _, args in plan:
+            pipe.execute_command(*args)
+        replies: list[Reply] = await pipe.execute()
     for (dataset, name, _), reply in zip(plan, replies, strict=True):
         if name != "#span":
             getattr(vocab, dataset)[name] = _distinct(reply, name)
