@@ -44,8 +44,9 @@ import httpx
 
 from tier0_common.failover_crd import GROUP, REQUESTED_AT_ANNOTATION, RF_PLURAL, VERSION
 from tier0_devenv.k8s import ClusterPorts, LocalCluster
+from tier0_operator.endpoints import judge_endpoints
 from tier0_operator.kube import Kube, connect
-from tier0_operator.selectors import judge_endpoints, selector_patch
+from tier0_operator.selectors import selector_patch
 from tier0_operator.timeutil import from_rfc3339, to_rfc3339
 
 REPO = Path(__file__).resolve().parents[1]
@@ -248,7 +249,7 @@ class Bench:
             return lambda: self._cli("patch", "svc", SERVICE, "--type", "merge", "-p", patch), ""
         if kind == API_PATCH:
             return (
-                lambda: self.kube.patch_service(SERVICE, NAMESPACE, selector_patch(LABEL, target)),
+                lambda: self.kube.patch_service(NAMESPACE, SERVICE, selector_patch(LABEL, target)),
                 "",
             )
         body = self.rfo(source, target)

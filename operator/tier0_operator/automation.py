@@ -17,26 +17,20 @@ from typing import Any
 
 import httpx
 import structlog
-from kubernetes.client.exceptions import ApiException
 
 from tier0_common.failover_crd import (
     API_VERSION,
     AUTOMATIC_REASON,
     DETECTED_AT_ANNOTATION,
-    FG_PLURAL,
-    GROUP,
     GROUP_LABEL,
     REQUESTED_AT_ANNOTATION,
     RF_KIND,
-    RF_PLURAL,
     UNFREEZE_ANNOTATION,
-    VERSION,
 )
 from tier0_operator import conditions as cond
-from tier0_operator import events, locks, metrics
+from tier0_operator import custom_objects, events, locks, metrics
+from tier0_operator.cluster import Cluster, ClusterError
 from tier0_operator.health import probe_region
-from tier0_operator.kube import Kube
-from tier0_operator.objects import failover_finished, get_object, patch_group_status
 from tier0_operator.policy import Decision, Health, RegionTracker, decide
 from tier0_operator.spec import GroupSpec, SpecError, parse_group_spec
 from tier0_operator.timeutil import maybe_from_rfc3339, to_rfc3339
@@ -55,14 +49,14 @@ class GroupState:
 
 
 class GroupAutomation:
-    def __init__(self, kube: Kube, http: httpx.Client) -> None:
-        self.kube = kube
+    def __init__(self, cluster: Cluster, http: httpx.Client) -> None:
+        self.cluster = cluster
         self.http = http
 
     def tick(self, namespace: str, name: str, state: GroupState) -> GroupState:
         # Re-read the object each tick: the reconciler writes activeRegion and the lock
         # into the same status, and a stale copy must not decide (or overwrite) them.
-        body = get_object(self.kube, namespace, FG_PLURAL, name)
+        body = custom_objects.get_group(self.cluster, namespace, name)
         if body is None:
             return state
         now = time.time()
@@ -97,7 +91,7 @@ class GroupAutomation:
             state.restored = True
         for region in group.regions:
             tracker = state.trackers.get(region.name) or RegionTracker(region.name)
-            ok, message = probe_region(self.kube.apps, self.http, namespace, region)
+            ok, message = probe_region(self.cluster, self.http, namespace, region)
             state.trackers[region.name] = tracker.observe(ok, now, group.policy, message)
         state.trackers = {r.name: state.trackers[r.name] for r in group.regions}
 
@@ -112,7 +106,7 @@ class GroupAutomation:
             patch.update(automationFrozen=False, frozenReason=None, transitions=[])
             self._drop_unfreeze_annotation(namespace, name)
             events.post_event(
-                self.kube,
+                self.cluster,
                 body,
                 "Normal",
                 "AutomationUnfrozen",
@@ -123,7 +117,7 @@ class GroupAutomation:
         # The per-Service Leases are the lock; mirror their holder into the status
         # (the reconciler does not write it, to keep that write off the failover path).
         holders = sorted(
-            {h for svc in group.services if (h := locks.holder_of(self.kube, namespace, svc))}
+            {h for svc in group.services if (h := locks.holder_of(self.cluster, namespace, svc))}
         )
         patch["failoverInProgress"] = ", ".join(holders) or None
         if state.pending_failover and self._is_finished(namespace, state.pending_failover):
@@ -143,7 +137,7 @@ class GroupAutomation:
             frozen = True
             patch.update(automationFrozen=True, frozenReason=decision.reason)
             events.post_event(
-                self.kube,
+                self.cluster,
                 body,
                 "Warning",
                 "AutomationFrozen",
@@ -156,7 +150,7 @@ class GroupAutomation:
             state.pending_failover = created
             patch["lastAutomaticAttemptTime"] = to_rfc3339(now)
             events.post_event(
-                self.kube,
+                self.cluster,
                 body,
                 "Normal",
                 "AutomaticFailover",
@@ -207,16 +201,16 @@ class GroupAutomation:
     def _active_from_services(self, namespace: str, group: GroupSpec) -> str:
         """Before the first failover the active region is whatever the Services select."""
         try:
-            svc = self.kube.raw(
-                self.kube.core.read_namespaced_service, group.services[0], namespace
-            )
-        except ApiException:
+            svc = self.cluster.get_service(namespace, group.services[0])
+        except ClusterError:
+            return group.initial_region
+        if svc is None:
             return group.initial_region
         selector = (svc.get("spec") or {}).get("selector") or {}
         return str(selector.get(group.region_label) or group.initial_region)
 
     def _is_finished(self, namespace: str, name: str) -> bool:
-        return failover_finished(self.kube, namespace, name)
+        return custom_objects.failover_finished(self.cluster, namespace, name)
 
     def _create_failover(
         self, namespace: str, group: GroupSpec, active: str, decision: Decision, now: float
@@ -240,25 +234,15 @@ class GroupAutomation:
                 "reason": AUTOMATIC_REASON,
             },
         }
-        created = self.kube.raw(
-            self.kube.custom.create_namespaced_custom_object,
-            GROUP,
-            VERSION,
-            namespace,
-            RF_PLURAL,
-            body,
-        )
-        return str(created["metadata"]["name"])
+        return custom_objects.create_failover(self.cluster, namespace, body)
 
     def _drop_unfreeze_annotation(self, namespace: str, name: str) -> None:
-        self.kube.custom.patch_namespaced_custom_object(
-            GROUP,
-            VERSION,
+        custom_objects.patch_group(
+            self.cluster,
             namespace,
-            FG_PLURAL,
             name,
             {"metadata": {"annotations": {UNFREEZE_ANNOTATION: None}}},
         )
 
     def _patch_status(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
-        patch_group_status(self.kube, namespace, name, patch)
+        custom_objects.patch_group_status(self.cluster, namespace, name, patch)

@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import structlog
-from kubernetes.client.exceptions import ApiException
 
-from tier0_operator.kube import Kube
+from tier0_operator.cluster import Cluster, ClusterError
 from tier0_operator.timeutil import to_rfc3339
 
 COMPONENT = "tier0-operator"
@@ -23,7 +22,7 @@ log = structlog.get_logger(__name__)
 
 
 def post_event(
-    kube: Kube, obj: Mapping[str, Any], event_type: str, reason: str, message: str
+    cluster: Cluster, obj: Mapping[str, Any], event_type: str, reason: str, message: str
 ) -> None:
     meta = obj.get("metadata") or {}
     namespace = str(meta.get("namespace") or "default")
@@ -51,6 +50,6 @@ def post_event(
         "reportingInstance": COMPONENT,
     }
     try:
-        kube.raw(kube.core.create_namespaced_event, namespace, event)
-    except ApiException as exc:
+        cluster.create_event(namespace, event)
+    except ClusterError as exc:
         log.warning("event_post_failed", reason=reason, status=exc.status)

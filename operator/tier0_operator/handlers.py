@@ -18,7 +18,8 @@ import kopf
 from tier0_common.failover_crd import FG_PLURAL, GROUP, RF_PLURAL, VERSION
 from tier0_operator.automation import GroupAutomation, GroupState
 from tier0_operator.consts import KOPF_PREFIX
-from tier0_operator.reconcile import Failover, GroupLookup, Outcome
+from tier0_operator.reconcile import Failover
+from tier0_operator.request import GroupLookup, Outcome
 from tier0_operator.settings import Settings
 
 #: Retry delay after an unexpected error in a handler (kopf's default is 60 s, far too

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from kubernetes.client import AppsV1Api
-from kubernetes.client.exceptions import ApiException
 from paho.mqtt import publish
 
+from tier0_operator.cluster import Cluster
 from tier0_operator.spec import CanarySpec, RegionSpec
 from tier0_operator.timeutil import maybe_from_rfc3339
 
@@ -43,17 +42,6 @@ class GateResult:
 
     def to_status(self) -> dict[str, Any]:
         return {"name": self.name, "passed": self.passed, "message": self.message}
-
-
-def deployment_ready(apps: AppsV1Api, namespace: str, name: str) -> tuple[bool, str]:
-    try:
-        dep = apps.read_namespaced_deployment(name, namespace)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False, f"deployment {name} not found"
-        raise
-    ready = (dep.status.ready_replicas if dep.status else 0) or 0
-    return ready > 0, f"deployment {name}: {ready} ready replica(s)"
 
 
 def pod_is_ready(pod: Mapping[str, Any]) -> bool:
@@ -91,7 +79,7 @@ def http_ok(http: httpx.Client, url: str) -> tuple[bool, str]:
 
 
 def probe_region(
-    apps: AppsV1Api, http: httpx.Client, namespace: str, region: RegionSpec
+    cluster: Cluster, http: httpx.Client, namespace: str, region: RegionSpec
 ) -> tuple[bool | None, str]:
     """One health probe: ready Deployment replicas and a 200 from the health URL.
 
@@ -100,7 +88,8 @@ def probe_region(
     parts: list[str] = []
     verdict: bool | None = None
     if region.deployment:
-        ok, msg = deployment_ready(apps, namespace, region.deployment)
+        deployment = cluster.get_deployment(namespace, region.deployment)
+        ok, msg = judge_deployment(deployment, region.deployment)
         parts.append(msg)
         verdict = ok
     if region.health_url:

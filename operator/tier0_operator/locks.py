@@ -12,81 +12,67 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kubernetes.client.exceptions import ApiException
-
+from tier0_operator.cluster import Cluster, ClusterError
 from tier0_operator.consts import LEASE_PREFIX
-from tier0_operator.kube import Kube
+from tier0_operator.custom_objects import failover_finished
 
 
 def lease_name(service: str) -> str:
     return f"{LEASE_PREFIX}{service}"
 
 
-def acquire(kube: Kube, namespace: str, services: Iterable[str], holder: str) -> str | None:
+def acquire(cluster: Cluster, namespace: str, services: Iterable[str], holder: str) -> str | None:
     """Take every Service's Lease for `holder`; None on success, else the other holder."""
     taken: list[str] = []
     for service in sorted(set(services)):
-        lease = {
-            "apiVersion": "coordination.k8s.io/v1",
-            "kind": "Lease",
-            "metadata": {"name": lease_name(service), "namespace": namespace},
-            "spec": {"holderIdentity": holder},
-        }
         try:
-            kube.raw(kube.coordination.create_namespaced_lease, namespace, lease)
+            created = cluster.create_lease(namespace, lease_name(service), holder)
+        except ClusterError:
+            release(cluster, namespace, taken, holder)
+            raise
+        if created:
             taken.append(service)
             continue
-        except ApiException as exc:
-            if exc.status != 409:
-                release(kube, namespace, taken, holder)
-                raise
-        current = holder_of(kube, namespace, service)
+        current = holder_of(cluster, namespace, service)
         if current == holder:
             taken.append(service)
             continue
-        release(kube, namespace, taken, holder)
+        release(cluster, namespace, taken, holder)
         return current or "unknown"
     return None
 
 
-def holder_of(kube: Kube, namespace: str, service: str) -> str | None:
-    try:
-        lease = kube.raw(kube.coordination.read_namespaced_lease, lease_name(service), namespace)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
+def acquire_or_break_stale(
+    cluster: Cluster, namespace: str, services: tuple[str, ...], holder: str
+) -> str | None:
+    """Like :func:`acquire`, but a lock whose holder is gone or finished (it died
+    before releasing) is broken and taken."""
+    current = acquire(cluster, namespace, services, holder)
+    if current is not None and failover_finished(cluster, namespace, current):
+        for service in services:
+            break_lease(cluster, namespace, service, current)
+        current = acquire(cluster, namespace, services, holder)
+    return current
+
+
+def holder_of(cluster: Cluster, namespace: str, service: str) -> str | None:
+    lease = cluster.get_lease(namespace, lease_name(service))
+    if lease is None:
+        return None
     holder: str | None = (lease.get("spec") or {}).get("holderIdentity")
     return holder
 
 
-def release(kube: Kube, namespace: str, services: Iterable[str], holder: str) -> None:
+def release(cluster: Cluster, namespace: str, services: Iterable[str], holder: str) -> None:
     """Drop the Leases `holder` holds; Leases held by someone else are left alone."""
     for service in services:
-        break_lease(kube, namespace, service, holder)
+        break_lease(cluster, namespace, service, holder)
 
 
-def break_lease(kube: Kube, namespace: str, service: str, holder: str) -> bool:
+def break_lease(cluster: Cluster, namespace: str, service: str, holder: str) -> bool:
     """Delete a Service's Lease if (and only if) `holder` still holds it."""
     name = lease_name(service)
-    try:
-        lease = kube.raw(kube.coordination.read_namespaced_lease, name, namespace)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    if (lease.get("spec") or {}).get("holderIdentity") != holder:
+    lease = cluster.get_lease(namespace, name)
+    if lease is None or (lease.get("spec") or {}).get("holderIdentity") != holder:
         return False
-    version = lease["metadata"]["resourceVersion"]
-    try:
-        kube.raw(
-            kube.coordination.delete_namespaced_lease,
-            name,
-            namespace,
-            body={"preconditions": {"resourceVersion": version}},
-        )
-    except ApiException as exc:
-        if exc.status in (404, 409):
-            return False
-        raise
-    return True
+    return cluster.delete_lease(namespace, name, lease["metadata"]["resourceVersion"])

@@ -15,18 +15,19 @@ from tier0_common.logs import configure_logging
 from tier0_operator import handlers
 from tier0_operator.automation import GroupAutomation
 from tier0_operator.kube import connect
-from tier0_operator.reconcile import Failover
+from tier0_operator.reconcile import Failover, Failpoint, no_failpoint
 from tier0_operator.settings import Settings
 
 
-def main() -> None:
+def main(failpoint: Failpoint = no_failpoint) -> None:
+    """Run the operator; ``failpoint`` is for the restart-safety tests (reconcile.py)."""
     settings = Settings()
     log = configure_logging("operator", settings.log_level)
     if settings.operator_metrics_port:
         start_http_server(settings.operator_metrics_port)
     kube = connect()
     http = httpx.Client(timeout=settings.probe_timeout_seconds)
-    failover = Failover(kube, settings, http)
+    failover = Failover(kube, settings, http, failpoint)
     memo = kopf.Memo(
         settings=settings,
         failover=failover,

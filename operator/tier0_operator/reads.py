@@ -22,32 +22,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
-from kubernetes.client.exceptions import ApiException
 
-from tier0_operator.consts import SERVICE_NAME_LABEL
+from tier0_operator.cluster import Cluster, Json, SliceListing
 from tier0_operator.health import http_ok
-from tier0_operator.kube import Kube
 
 #: Threads for concurrent reads; a failover of N Services issues about 2N + 3 reads.
 READ_WORKERS = 16
-#: "Any version the watch cache has": no wait for a progress notification.
-FROM_CACHE = "0"
-#: A Service's EndpointSlices by name, and the list's resourceVersion to watch from.
-Snapshot = tuple[dict[str, dict[str, Any]], str]
 
 
 @dataclass(frozen=True)
 class Reads:
     """What the reads returned; a Service or Deployment that does not exist is None."""
 
-    services: dict[str, dict[str, Any] | None]
+    services: dict[str, Json | None]
     #: Every pod labelled with the target region (Ready or not).
-    target_pods: list[dict[str, Any]]
-    slices: dict[str, Snapshot]
-    deployment: dict[str, Any] | None = None
+    target_pods: list[Json]
+    slices: dict[str, SliceListing]
+    deployment: Json | None = None
     health: tuple[bool, str] | None = None
 
     @property
@@ -59,12 +52,12 @@ class Reads:
 class PendingReads:
     """The reads that need no lock, in flight; `result()` adds the Services read under it."""
 
-    pods: Future[list[dict[str, Any]]]
-    slices: dict[str, Future[Snapshot]]
-    deployment: Future[dict[str, Any] | None] | None
+    pods: Future[list[Json]]
+    slices: dict[str, Future[SliceListing]]
+    deployment: Future[Json | None] | None
     health: Future[tuple[bool, str]] | None
 
-    def result(self, services: dict[str, dict[str, Any] | None]) -> Reads:
+    def result(self, services: dict[str, Json | None]) -> Reads:
         return Reads(
             services=services,
             target_pods=self.pods.result(),
@@ -75,8 +68,8 @@ class PendingReads:
 
 
 class Reader:
-    def __init__(self, kube: Kube, http: httpx.Client) -> None:
-        self.kube = kube
+    def __init__(self, cluster: Cluster, http: httpx.Client) -> None:
+        self.cluster = cluster
         self.http = http
         self.pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="rfo-read")
 
@@ -96,54 +89,29 @@ class Reader:
         only they can be changed by another failover.
         """
         submit = self.pool.submit
+        cluster = self.cluster
         return PendingReads(
             pods=submit(self.target_pods, namespace, label, target, cached=True),
-            slices={name: submit(self.slices, namespace, name) for name in services},
+            slices={
+                name: submit(cluster.list_endpoint_slices, namespace, name) for name in services
+            },
             deployment=(
-                submit(self._get, self.kube.apps.read_namespaced_deployment, deployment, namespace)
-                if deployment
-                else None
+                submit(cluster.get_deployment, namespace, deployment) if deployment else None
             ),
             health=submit(http_ok, self.http, health_url) if health_url else None,
         )
 
-    def services(self, namespace: str, names: tuple[str, ...]) -> dict[str, dict[str, Any] | None]:
+    def services(self, namespace: str, names: tuple[str, ...]) -> dict[str, Json | None]:
         """GET each Service (a consistent read, concurrently); None when not found."""
-        read = self.kube.core.read_namespaced_service
+        read = self.cluster.get_service
         if len(names) == 1:
-            return {names[0]: self._get(read, names[0], namespace)}
-        futures = {name: self.pool.submit(self._get, read, name, namespace) for name in names}
+            return {names[0]: read(namespace, names[0])}
+        futures = {name: self.pool.submit(read, namespace, name) for name in names}
         return {name: f.result() for name, f in futures.items()}
 
-    def target_pods(
-        self, namespace: str, label: str, target: str, *, cached: bool
-    ) -> list[dict[str, Any]]:
+    def target_pods(self, namespace: str, label: str, target: str, *, cached: bool) -> list[Json]:
         """Pods labelled with the target region; `cached=False` for a consistent read."""
-        listing = self.kube.raw(
-            self.kube.core.list_namespaced_pod,
-            namespace,
-            label_selector=f"{label}={target}",
-            **({"resource_version": FROM_CACHE} if cached else {}),
-        )
-        return list(listing.get("items") or ())
-
-    def slices(self, namespace: str, service: str) -> Snapshot:
-        listing = self.kube.raw(
-            self.kube.discovery.list_namespaced_endpoint_slice,
-            namespace,
-            label_selector=f"{SERVICE_NAME_LABEL}={service}",
-            resource_version=FROM_CACHE,
-        )
-        items = {s["metadata"]["name"]: s for s in listing.get("items") or ()}
-        return items, str(listing["metadata"]["resourceVersion"])
-
-    def _get(self, call: Callable[..., Any], name: str, namespace: str) -> dict[str, Any] | None:
-        try:
-            return self.kube.raw(call, name, namespace)
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
+        return self.cluster.list_pods(namespace, f"{label}={target}", cached=cached)
 
     def map(self, call: Callable[[str], None], items: tuple[str, ...]) -> None:
         """Run `call` on every item concurrently (e.g. one patch per Service)."""

@@ -1,4 +1,4 @@
-"""The failover itself: gates, lock, selector switch, EndpointSlice wait, record.
+"""The phase machine of one failover: gates, lock, selector switch, EndpointSlice wait, record.
 
 Every step is idempotent and driven by the actual state plus the object's status, so
 the same `reconcile()` serves a new object, a retry while another failover holds the
@@ -11,140 +11,83 @@ lock, and a restarted operator finding a failover InProgress:
   A resumed failover therefore finishes forward; if the EndpointSlices do not follow
   within ENDPOINTS_TIMEOUT_SECONDS the selectors are rolled back and the phase is Failed.
 
-The handlers in handlers.py are thin wrappers around this module.
+This module only sequences the steps. What they read is reads.py, the gates gates.py,
+the EndpointSlice wait endpoints.py, what the status says status.py, the lock
+locks.py; every Kubernetes call goes through the Cluster boundary (cluster.py). The
+handlers in handlers.py are thin wrappers around this module.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import httpx
 import structlog
-from kubernetes.client.exceptions import ApiException
 
-from tier0_common import kube_client
 from tier0_common.failover_crd import (
     AUTOMATIC_REASON,
     DETECTED_AT_ANNOTATION,
-    FG_PLURAL,
-    GROUP,
-    PHASE_COMPLETED,
-    PHASE_FAILED,
     PHASE_IN_PROGRESS,
     PHASE_PENDING,
-    PHASE_REFUSED,
     REQUESTED_AT_ANNOTATION,
-    RF_PLURAL,
     TERMINAL_PHASES,
-    VERSION,
 )
-from tier0_operator import conditions as cond
-from tier0_operator import events, locks, metrics
-from tier0_operator.consts import SERVICE_NAME_LABEL
-from tier0_operator.health import (
-    GateResult,
-    canary_gate,
-    count_ready,
-    freshness_gate,
-    http_ok,
-    judge_deployment,
-)
-from tier0_operator.kube import Kube
-from tier0_operator.objects import failover_finished, get_object, patch_group_status
-from tier0_operator.reads import PendingReads, Reader, Reads, Snapshot
-from tier0_operator.selectors import SelectorPlan, judge_endpoints, plan_selectors, selector_patch
+from tier0_operator import custom_objects, events, locks, measure, metrics, status
+from tier0_operator.cluster import Cluster, Json
+from tier0_operator.endpoints import EndpointWait
+from tier0_operator.gates import refuse_on_failure, run_gates
+from tier0_operator.health import GateResult, http_ok
+from tier0_operator.reads import PendingReads, Reader, Reads
+from tier0_operator.request import GroupLookup, Outcome, Refusal, Request
+from tier0_operator.selectors import SelectorPlan, plan_selectors, selector_patch
 from tier0_operator.settings import Settings
-from tier0_operator.spec import (
-    FailoverSpec,
-    GroupSpec,
-    SpecError,
-    parse_failover_spec,
-    parse_group_spec,
-)
+from tier0_operator.spec import GroupSpec, SpecError, parse_failover_spec, parse_group_spec
 from tier0_operator.timeutil import maybe_from_rfc3339, to_rfc3339
 
 log = structlog.get_logger(__name__)
 
-#: Which FailoverBlocked reason a failing gate maps to.
-GATE_REASONS = {
-    "TargetReady": "TargetUnhealthy",
-    "TargetDeployment": "TargetUnhealthy",
-    "TargetHealthURL": "TargetUnhealthy",
-    "Freshness": "TargetStale",
-    "Canary": "CanaryFailed",
-}
 FIRST_REQUEST_POLL_SECONDS = 0.05
-#: Looks up a FailoverGroup's spec in the operator's in-memory index (None: not there).
-GroupLookup = Callable[[str, str], Mapping[str, Any] | None]
+#: Called with a step's name as the failover passes it (see Failover).
+Failpoint = Callable[[str], None]
 
 
-def _not_blocked(forced: bool) -> tuple[bool, str, str]:
-    """The FailoverBlocked condition of a failover that goes ahead."""
-    if forced:
-        return (False, "Forced", "gates skipped: spec.force")
-    return (False, "GatesPassed", "all gates passed")
-
-
-class Outcome(StrEnum):
-    DONE = "done"
-    #: Another failover holds the lock on one of the Services; retry later.
-    WAITING = "waiting"
-
-
-class Refusal(Exception):
-    """The request cannot be carried out as asked; becomes phase Refused."""
-
-    def __init__(self, reason: str, message: str, gates: list[GateResult] | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.gates = gates or []
-
-
-@dataclass
-class Request:
-    """One RegionFailover as the reconciler sees it."""
-
-    name: str
-    namespace: str
-    body: Mapping[str, Any]
-    status: Mapping[str, Any]
-    spec: FailoverSpec
-    generation: int | None
-    requested_at: float
-    detected_at: float | None
-    stamps: dict[str, str] = field(default_factory=dict)
-    #: Wall-clock marks of the steps on the path (for the completion log's `steps_ms`).
-    marks: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def phase(self) -> str | None:
-        value = self.status.get("phase")
-        return str(value) if value else None
+def no_failpoint(step: str) -> None:
+    """Production: nothing happens between steps."""
 
 
 class Failover:
-    def __init__(self, kube: Kube, settings: Settings, http: httpx.Client) -> None:
-        self.kube = kube
+    """Reconciles RegionFailovers against a Cluster.
+
+    ``failpoint`` is called after the decision ("after-decided") and after the Service
+    patch ("after-selectors-patched"): the restart-safety tests inject one that blocks
+    there until they kill the process (tests/support/operator_failpoint.py).
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        settings: Settings,
+        http: httpx.Client,
+        failpoint: Failpoint = no_failpoint,
+    ) -> None:
+        self.cluster = cluster
         self.settings = settings
         self.http = http
-        self.reader = Reader(kube, http)
+        self.failpoint = failpoint
+        self.reader = Reader(cluster, http)
 
     # -- entry point -------------------------------------------------------------
 
     def reconcile(self, body: Mapping[str, Any], groups: GroupLookup | None = None) -> Outcome:
         meta = body.get("metadata") or {}
-        status = dict(body.get("status") or {})
-        if status.get("phase") in TERMINAL_PHASES:
+        current = dict(body.get("status") or {})
+        if current.get("phase") in TERMINAL_PHASES:
             return Outcome.DONE
         name, namespace = str(meta["name"]), str(meta["namespace"])
         annotations = meta.get("annotations") or {}
-        stamps = dict(status.get("timestamps") or {})
+        stamps = dict(current.get("timestamps") or {})
         now = time.time()
         requested_at = (
             maybe_from_rfc3339(annotations.get(REQUESTED_AT_ANNOTATION))
@@ -159,21 +102,18 @@ class Failover:
         try:
             spec = parse_failover_spec(body.get("spec") or {})
         except SpecError as exc:
-            self._write_status(
-                namespace,
-                name,
-                self._refused_status(
-                    status, meta.get("generation"), "InvalidSpec", str(exc), [], stamps
-                ),
+            refused = status.refused(
+                current, meta.get("generation"), "InvalidSpec", str(exc), [], stamps
             )
+            custom_objects.write_failover_status(self.cluster, namespace, name, refused)
             metrics.FAILOVERS.labels(outcome="refused").inc()
-            events.post_event(self.kube, body, "Warning", "FailoverRefused", str(exc))
+            events.post_event(self.cluster, body, "Warning", "FailoverRefused", str(exc))
             return Outcome.DONE
         request = Request(
             name,
             namespace,
             body,
-            status,
+            current,
             spec,
             meta.get("generation"),
             requested_at,
@@ -199,14 +139,14 @@ class Failover:
         if spec.dry_run:
             reads = self._finish_reads(req, group, pending)
             services = self._services(reads)
-            return self._dry_run(req, group, self._plan(services, group, spec), reads)
+            return self._dry_run(req, group, self._plan(services, group, req), reads)
         if req.phase == PHASE_IN_PROGRESS:
             self._acquire(req, group)
             bound.info("failover_resumed", phase=req.phase)
             reads = self._finish_reads(req, group, pending)
             services = self._services(reads)
             return self._switch(
-                req, group, self._plan(services, group, spec), services, reads, bound
+                req, group, self._plan(services, group, req), services, reads, bound
             )
         holder = self._acquire(req, group)
         if holder is not None:
@@ -218,22 +158,22 @@ class Failover:
             reads = self._finish_reads(req, group, pending)
             req.marks["read"] = time.time()
             services = self._services(reads)
-            plan = self._plan(services, group, spec)
+            plan = self._plan(services, group, req)
             if not plan.to_patch:
                 self._complete_noop(req, group, plan)
                 return Outcome.DONE
-            gates = [] if spec.force else self._gates(group, spec, plan, reads)
-            failed = next((g for g in gates if not g.passed), None)
-            if failed is not None:
-                raise Refusal(GATE_REASONS.get(failed.name, "GateFailed"), failed.message, gates)
+            gates = [] if spec.force else run_gates(self.http, group, spec, plan, reads)
+            refuse_on_failure(gates)
         except BaseException:
             self._release(req, group)
             raise
         req.stamps["decidedAt"] = to_rfc3339(time.time())
-        self._write_status(req.namespace, req.name, self._in_progress_status(req, plan, gates))
+        committed = status.in_progress(req, plan, gates)
+        self._write_status(req, committed)
+        req.status = {**req.status, **committed}
         req.marks["committed"] = time.time()
         bound.info("failover_decided", source=spec.source_region, target=spec.target_region)
-        self._failpoint("after-decided")
+        self.failpoint("after-decided")
         return self._switch(req, group, plan, services, reads, bound)
 
     def _resolve_group(self, req: Request, groups: GroupLookup | None) -> GroupSpec:
@@ -244,7 +184,7 @@ class Failover:
         # anyway) saves a round trip; a group created a moment ago may not be in it yet.
         group_spec = groups(req.namespace, spec.group) if groups else None
         if group_spec is None:
-            obj = get_object(self.kube, req.namespace, FG_PLURAL, spec.group)
+            obj = custom_objects.get_group(self.cluster, req.namespace, spec.group)
             if obj is None:
                 raise Refusal("GroupNotFound", f"FailoverGroup {spec.group!r} not found")
             group_spec = obj.get("spec") or {}
@@ -276,8 +216,8 @@ class Failover:
         return pending.result(self.reader.services(req.namespace, group.services))
 
     @staticmethod
-    def _services(reads: Reads) -> dict[str, dict[str, Any]]:
-        services: dict[str, dict[str, Any]] = {}
+    def _services(reads: Reads) -> dict[str, Json]:
+        services: dict[str, Json] = {}
         for name, svc in reads.services.items():
             if svc is None:
                 raise Refusal("ServiceNotFound", f"Service {name!r} not found")
@@ -286,60 +226,16 @@ class Failover:
 
     @staticmethod
     def _plan(
-        services: Mapping[str, Mapping[str, Any]], group: GroupSpec, spec: FailoverSpec
+        services: Mapping[str, Mapping[str, Any]], group: GroupSpec, req: Request
     ) -> SelectorPlan:
+        """What to patch (selectors.py); a Service on neither region is a Refusal."""
+        spec = req.spec
         selectors = {n: (s.get("spec") or {}).get("selector") for n, s in services.items()}
         plan = plan_selectors(selectors, group.region_label, spec.source_region, spec.target_region)
         if plan.mismatched:
             detail = "; ".join(f"{n}: {why}" for n, why in plan.mismatched.items())
             raise Refusal("SelectorMismatch", detail)
         return plan
-
-    def _gates(
-        self, group: GroupSpec, spec: FailoverSpec, plan: SelectorPlan, reads: Reads
-    ) -> list[GateResult]:
-        """Judge the gates in order, stopping at the first that fails.
-
-        The Kubernetes and health-URL inputs were read concurrently up front; the
-        freshness and canary gates (opt-in, slower, the canary has side effects) run
-        here, in order, only once the cheaper gates have passed.
-        """
-        target = group.region(spec.target_region)
-        source = group.region(spec.source_region)
-        results: list[GateResult] = []
-
-        counts = {svc: count_ready(reads.target_pods, sel) for svc, sel in plan.after.items()}
-        empty = sorted(svc for svc, n in counts.items() if n == 0)
-        detail = ", ".join(f"{svc}: {n}" for svc, n in sorted(counts.items()))
-        results.append(
-            GateResult(
-                "TargetReady",
-                not empty,
-                f"ready {spec.target_region} pods per Service: {detail}"
-                + (f" (no ready pods behind {', '.join(empty)})" if empty else ""),
-            )
-        )
-        if empty or target is None:
-            return results
-        if target.deployment:
-            ok, msg = judge_deployment(reads.deployment, target.deployment)
-            results.append(GateResult("TargetDeployment", ok, msg))
-            if not ok:
-                return results
-        if target.health_url:
-            ok, msg = reads.health or http_ok(self.http, target.health_url)
-            results.append(GateResult("TargetHealthURL", ok, msg))
-            if not ok:
-                return results
-        budget = group.gates.freshness_budget_seconds
-        if budget is not None and source is not None:
-            result = freshness_gate(self.http, source, target, budget)
-            results.append(result)
-            if not result.passed:
-                return results
-        if group.gates.canary.enabled:
-            results.append(canary_gate(self.http, target, group.gates.canary))
-        return results
 
     # -- the switch --------------------------------------------------------------
 
@@ -354,26 +250,27 @@ class Failover:
     ) -> Outcome:
         spec = req.spec
         label = group.region_label
-        # The pods and EndpointSlices were listed before the decision (reads.py); the
-        # wait watches from that resourceVersion, so no change can slip between list
-        # and watch, and no list sits between the patch and "switched".
-        pods = reads.target_pod_names
-        snapshots = reads.slices
         patch = selector_patch(label, spec.target_region)
         self.reader.map(
-            lambda svc: self.kube.patch_service(svc, req.namespace, patch), plan.to_patch
+            lambda svc: self.cluster.patch_service(req.namespace, svc, patch), plan.to_patch
         )
         req.marks["patched"] = time.time()
         req.stamps.setdefault("selectorsPatchedAt", to_rfc3339(req.marks["patched"]))
-        self._failpoint("after-selectors-patched")
+        self.failpoint("after-selectors-patched")
         deadline = time.monotonic() + self.settings.endpoints_timeout_seconds
-        ok, detail = self._wait_endpoints(
-            req.namespace, snapshots, pods, label, spec.target_region, deadline
+        # The pods and EndpointSlices were listed before the decision (reads.py); the
+        # wait watches from that list (endpoints.py).
+        wait = EndpointWait(
+            self.cluster,
+            req.namespace,
+            reads.target_pod_names,
+            lambda: self._target_pods(req.namespace, label, spec.target_region),
         )
+        ok, detail = wait.all_switched(reads.slices, deadline)
         if not ok:
             for svc in group.services:
-                self.kube.patch_service(
-                    svc, req.namespace, selector_patch(label, spec.source_region)
+                self.cluster.patch_service(
+                    req.namespace, svc, selector_patch(label, spec.source_region)
                 )
             self._fail(
                 req,
@@ -393,19 +290,13 @@ class Failover:
             f"{', '.join(group.services)} switched {spec.source_region} -> "
             f"{spec.target_region} in {latency * 1000:.0f} ms"
         )
-        status = self._final_status(req, plan, PHASE_COMPLETED, message, latency=latency)
-        status["conditions"] = self._conditions(
-            req,
-            ready=(True, "FailoverCompleted", message),
-            progressing=(False, "Completed", message),
-            blocked=_not_blocked(spec.force),
-        )
+        done = status.completed(req, plan, message, latency)
         # The group records its new active region before the object says Completed, so
         # whoever sees Completed also sees the group on the target (and a crash between
-        # the two resumes through the no-op path below, which records it too).
+        # the two resumes through the no-op path, which records it too).
         self._release(req, group, transitioned=True)
-        self._write_status(req.namespace, req.name, status)
-        self._observe(req, latency)
+        self._write_status(req, done)
+        measure.observe(req, latency)
         metrics.FAILOVERS.labels(outcome="completed").inc()
         if group.name:
             metrics.set_active_region(
@@ -415,13 +306,13 @@ class Failover:
             "failover_completed",
             latency_ms=round(latency * 1000, 1),
             forced=spec.force,
-            steps_ms=self._steps(req, ready_at),
+            steps_ms=measure.steps(req, ready_at),
         )
-        events.post_event(self.kube, req.body, "Normal", "FailoverCompleted", message)
+        events.post_event(self.cluster, req.body, "Normal", "FailoverCompleted", message)
         for svc in group.services:
             if svc in services:
                 events.post_event(
-                    self.kube,
+                    self.cluster,
                     services[svc],
                     "Normal",
                     "SelectorSwitched",
@@ -430,85 +321,10 @@ class Failover:
                 )
         return Outcome.DONE
 
-    def _wait_endpoints(
-        self,
-        namespace: str,
-        snapshots: Mapping[str, Snapshot],
-        pods: frozenset[str],
-        label: str,
-        target: str,
-        deadline: float,
-    ) -> tuple[bool, str]:
-        for svc, snapshot in snapshots.items():
-            ok, detail, pods = self._wait_service(
-                namespace, svc, snapshot, pods, label, target, deadline
-            )
-            if not ok:
-                return False, f"{svc}: {detail}"
-        return True, ""
-
     def _target_pods(self, namespace: str, label: str, target: str) -> frozenset[str]:
         """A consistent read: only used when the cached pod list looks out of date."""
         pods = self.reader.target_pods(namespace, label, target, cached=False)
         return frozenset(p["metadata"]["name"] for p in pods)
-
-    def _wait_service(
-        self,
-        namespace: str,
-        svc: str,
-        snapshot: Snapshot,
-        pods: frozenset[str],
-        label: str,
-        target: str,
-        deadline: float,
-    ) -> tuple[bool, str, frozenset[str]]:
-        """Watch the Service's EndpointSlices until they hold only target pods."""
-        slices, version = dict(snapshot[0]), snapshot[1]
-        ok, detail, pods = self._judge(slices, pods, namespace, label, target)
-        while not ok and time.monotonic() < deadline:
-            try:
-                with kube_client.watch_stream(
-                    self.kube.discovery.list_namespaced_endpoint_slice,
-                    namespace,
-                    label_selector=f"{SERVICE_NAME_LABEL}={svc}",
-                    resource_version=version,
-                    timeout_seconds=max(1, int(deadline - time.monotonic() + 1)),
-                    allow_watch_bookmarks=True,
-                    deserialize=False,
-                ) as events:
-                    for event in events:
-                        obj = event["object"]
-                        version = str(obj.get("metadata", {}).get("resourceVersion") or version)
-                        if event["type"] == "BOOKMARK":
-                            continue
-                        if event["type"] == "DELETED":
-                            slices.pop(obj["metadata"]["name"], None)
-                        else:
-                            slices[obj["metadata"]["name"]] = obj
-                        ok, detail, pods = self._judge(slices, pods, namespace, label, target)
-                        if ok or time.monotonic() >= deadline:
-                            break
-            except ApiException as exc:
-                if exc.status != 410:  # 410 Gone: history compacted; list again
-                    raise
-                slices, version = self.reader.slices(namespace, svc)
-                ok, detail, pods = self._judge(slices, pods, namespace, label, target)
-        return ok, detail, pods
-
-    def _judge(
-        self,
-        slices: Mapping[str, Mapping[str, Any]],
-        pods: frozenset[str],
-        namespace: str,
-        label: str,
-        target: str,
-    ) -> tuple[bool, str, frozenset[str]]:
-        verdict = judge_endpoints(slices.values(), pods)
-        if verdict.unknown_pods:
-            # A target pod created after our pod list looks foreign; refresh once.
-            pods = self._target_pods(namespace, label, target)
-            verdict = judge_endpoints(slices.values(), pods)
-        return verdict.switched, verdict.detail, pods
 
     def _first_request(self, group: GroupSpec, target: str) -> float | None:
         region = group.region(target)
@@ -522,26 +338,17 @@ class Failover:
             time.sleep(FIRST_REQUEST_POLL_SECONDS)
         return None
 
-    # -- the lock ----------------------------------------------------------------
+    # -- the lock and the group's record -------------------------------------------
 
     def _acquire(self, req: Request, group: GroupSpec) -> str | None:
-        holder = locks.acquire(self.kube, req.namespace, group.services, req.name)
-        if holder is not None and self._is_stale(req.namespace, holder):
-            for svc in group.services:
-                locks.break_lease(self.kube, req.namespace, svc, holder)
-            holder = locks.acquire(self.kube, req.namespace, group.services, req.name)
-        return holder
-
-    def _is_stale(self, namespace: str, holder: str) -> bool:
-        """A lock is stale when its holder is gone or finished (it died before releasing)."""
-        return failover_finished(self.kube, namespace, holder)
+        return locks.acquire_or_break_stale(self.cluster, req.namespace, group.services, req.name)
 
     def _release(
         self, req: Request, group: GroupSpec, *, transitioned: bool = False, settled: bool = False
     ) -> None:
         """Free the Services' lock and update the group: ``settled`` when its Services now
         select the target; ``transitioned`` when this request moved them there."""
-        locks.release(self.kube, req.namespace, group.services, req.name)
+        locks.release(self.cluster, req.namespace, group.services, req.name)
         if not group.name:
             return
         patch: dict[str, Any] = {"failoverInProgress": None}
@@ -551,136 +358,29 @@ class Failover:
             now = time.time()
             patch["lastTransitionTime"] = to_rfc3339(now)
             if req.spec.reason == AUTOMATIC_REASON:
-                current = self._group_status(req.namespace, group.name).get("transitions") or []
-                recent = [t for t in current if (maybe_from_rfc3339(t) or 0) > now - 3600]
+                current = custom_objects.group_status(self.cluster, req.namespace, group.name)
+                recent = [
+                    t
+                    for t in current.get("transitions") or []
+                    if (maybe_from_rfc3339(t) or 0) > now - 3600
+                ]
                 patch["transitions"] = [*recent, to_rfc3339(now)]
-        self._patch_group_status(req.namespace, group.name, patch)
+        custom_objects.patch_group_status(self.cluster, req.namespace, group.name, patch)
 
-    def _group_status(self, namespace: str, name: str) -> dict[str, Any]:
-        obj = get_object(self.kube, namespace, FG_PLURAL, name)
-        return dict((obj or {}).get("status") or {})
+    # -- the other outcomes ----------------------------------------------------------
 
-    def _patch_group_status(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
-        patch_group_status(self.kube, namespace, name, patch)
-
-    # -- status ------------------------------------------------------------------
-
-    def _write_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
-        self.kube.custom.patch_namespaced_custom_object_status(
-            GROUP, VERSION, namespace, RF_PLURAL, name, {"status": status}
-        )
-
-    def _conditions(
-        self,
-        req: Request,
-        *,
-        ready: tuple[bool | None, str, str],
-        progressing: tuple[bool | None, str, str],
-        blocked: tuple[bool | None, str, str],
-    ) -> list[dict[str, Any]]:
-        now = time.time()
-        conds = req.status.get("conditions")
-        conds = cond.set_condition(conds, cond.READY, *ready, generation=req.generation, now=now)
-        conds = cond.set_condition(
-            conds, cond.PROGRESSING, *progressing, generation=req.generation, now=now
-        )
-        return cond.set_condition(
-            conds, cond.FAILOVER_BLOCKED, *blocked, generation=req.generation, now=now
-        )
-
-    def _base_status(self, req: Request, plan: SelectorPlan | None) -> dict[str, Any]:
-        status: dict[str, Any] = {
-            "observedGeneration": req.generation,
-            "forced": req.spec.force,
-            "dryRun": req.spec.dry_run,
-            "startTime": req.status.get("startTime") or to_rfc3339(req.requested_at),
-            "timestamps": dict(req.stamps),
-        }
-        if plan is not None:
-            # A resumed failover sees the Services half-switched; the first record wins.
-            status["selectorsBefore"] = req.status.get("selectorsBefore") or plan.before
-            status["selectorsAfter"] = plan.after
-        return status
-
-    def _in_progress_status(
-        self, req: Request, plan: SelectorPlan, gates: list[GateResult]
-    ) -> dict[str, Any]:
-        spec = req.spec
-        message = (
-            f"switching {', '.join(plan.to_patch)} {spec.source_region} -> {spec.target_region}"
-        )
-        status = self._base_status(req, plan)
-        status.update(
-            phase=PHASE_IN_PROGRESS, message=message, gates=[g.to_status() for g in gates]
-        )
-        status["conditions"] = self._conditions(
-            req,
-            ready=(False, "InProgress", message),
-            progressing=(True, "Switching", message),
-            blocked=_not_blocked(spec.force),
-        )
-        req.status = {**req.status, **status}
-        return status
-
-    def _final_status(
-        self,
-        req: Request,
-        plan: SelectorPlan | None,
-        phase: str,
-        message: str,
-        *,
-        latency: float | None = None,
-    ) -> dict[str, Any]:
-        status = self._base_status(req, plan)
-        status.update(phase=phase, message=message, endTime=to_rfc3339(time.time()))
-        if latency is not None:
-            status["latencySeconds"] = round(latency, 4)
-        return status
-
-    def _refused_status(
-        self,
-        current: Mapping[str, Any],
-        generation: int | None,
-        reason: str,
-        message: str,
-        gates: list[GateResult],
-        stamps: dict[str, str],
-    ) -> dict[str, Any]:
-        now = time.time()
-        conds = cond.set_condition(
-            current.get("conditions"),
-            cond.FAILOVER_BLOCKED,
-            True,
-            reason,
-            message,
-            generation=generation,
-            now=now,
-        )
-        conds = cond.set_condition(
-            conds, cond.READY, False, reason, message, generation=generation, now=now
-        )
-        conds = cond.set_condition(
-            conds, cond.PROGRESSING, False, "Refused", message, generation=generation, now=now
-        )
-        return {
-            "phase": PHASE_REFUSED,
-            "message": f"{reason}: {message}",
-            "observedGeneration": generation,
-            "endTime": to_rfc3339(now),
-            "gates": [g.to_status() for g in gates],
-            "conditions": conds,
-            "timestamps": stamps,
-        }
+    def _write_status(self, req: Request, new: dict[str, Any]) -> None:
+        custom_objects.write_failover_status(self.cluster, req.namespace, req.name, new)
 
     def _refuse(self, req: Request, refusal: Refusal) -> None:
-        status = self._refused_status(
+        refused = status.refused(
             req.status, req.generation, refusal.reason, refusal.message, refusal.gates, req.stamps
         )
-        status.update(forced=req.spec.force, dryRun=req.spec.dry_run)
-        self._write_status(req.namespace, req.name, status)
+        refused.update(forced=req.spec.force, dryRun=req.spec.dry_run)
+        self._write_status(req, refused)
         metrics.FAILOVERS.labels(outcome="refused").inc()
         events.post_event(
-            self.kube,
+            self.cluster,
             req.body,
             "Warning",
             "FailoverBlocked",
@@ -691,96 +391,37 @@ class Failover:
         message = f"waiting for RegionFailover {holder} to finish on the same Services"
         if req.phase == PHASE_PENDING and req.status.get("message") == message:
             return
-        status = self._base_status(req, None)
-        status.update(phase=PHASE_PENDING, message=message)
-        status["conditions"] = self._conditions(
-            req,
-            ready=(False, "Pending", message),
-            progressing=(False, "WaitingForLock", message),
-            blocked=(False, "WaitingForLock", message),
-        )
-        self._write_status(req.namespace, req.name, status)
+        self._write_status(req, status.pending(req, message))
 
     def _dry_run(self, req: Request, group: GroupSpec, plan: SelectorPlan, reads: Reads) -> Outcome:
         spec = req.spec
-        gates = [] if spec.force or not plan.to_patch else self._gates(group, spec, plan, reads)
-        failed = next((g for g in gates if not g.passed), None)
-        if failed is not None:
-            raise Refusal(
-                GATE_REASONS.get(failed.name, "GateFailed"), f"dry run: {failed.message}", gates
-            )
+        gates: list[GateResult] = (
+            []
+            if spec.force or not plan.to_patch
+            else run_gates(self.http, group, spec, plan, reads)
+        )
+        refuse_on_failure(gates, prefix="dry run: ")
         changes = "; ".join(
             f"{svc}: {plan.before[svc]} -> {plan.after[svc]}" for svc in plan.to_patch
         )
         message = (
             f"dry run, nothing changed; would patch {changes or 'nothing (already on target)'}"
         )
-        status = self._final_status(req, plan, PHASE_COMPLETED, message)
-        status["gates"] = [g.to_status() for g in gates]
-        status["conditions"] = self._conditions(
-            req,
-            ready=(True, "DryRun", message),
-            progressing=(False, "DryRun", message),
-            blocked=(False, "GatesPassed", "all gates passed"),
-        )
-        self._write_status(req.namespace, req.name, status)
+        self._write_status(req, status.dry_run(req, plan, gates, message))
         metrics.FAILOVERS.labels(outcome="dry_run").inc()
-        events.post_event(self.kube, req.body, "Normal", "DryRun", message)
+        events.post_event(self.cluster, req.body, "Normal", "DryRun", message)
         return Outcome.DONE
 
     def _complete_noop(self, req: Request, group: GroupSpec, plan: SelectorPlan) -> None:
-        message = f"already on {req.spec.target_region}; nothing to change"
-        status = self._final_status(req, plan, PHASE_COMPLETED, message, latency=0.0)
-        status["conditions"] = self._conditions(
-            req,
-            ready=(True, "AlreadyOnTarget", message),
-            progressing=(False, "Completed", message),
-            blocked=(False, "GatesPassed", message),
-        )
+        noop = status.already_on_target(req, plan)
         # Already on the target (e.g. resumed after a crash that followed the patch):
         # the group must still name the target as active, without counting a transition.
         self._release(req, group, settled=True)
-        self._write_status(req.namespace, req.name, status)
+        self._write_status(req, noop)
         metrics.FAILOVERS.labels(outcome="completed").inc()
 
     def _fail(self, req: Request, group: GroupSpec, plan: SelectorPlan, message: str) -> None:
-        status = self._final_status(req, plan, PHASE_FAILED, message)
-        status["conditions"] = self._conditions(
-            req,
-            ready=(False, "EndpointsTimeout", message),
-            progressing=(False, "Failed", message),
-            blocked=(False, "GatesPassed", "gates passed; the switch itself failed"),
-        )
-        self._write_status(req.namespace, req.name, status)
+        self._write_status(req, status.failed(req, plan, message))
         self._release(req, group)
         metrics.FAILOVERS.labels(outcome="failed").inc()
-        events.post_event(self.kube, req.body, "Warning", "FailoverFailed", message)
-
-    @staticmethod
-    def _steps(req: Request, ready_at: float) -> dict[str, float]:
-        """Milliseconds from each mark to the next, starting at the request."""
-        marks = [("requested", req.requested_at), *req.marks.items(), ("endpoints", ready_at)]
-        return {
-            f"{a}->{b}": round((tb - ta) * 1000, 1)
-            for (a, ta), (b, tb) in zip(marks, marks[1:], strict=False)
-        }
-
-    def _observe(self, req: Request, latency: float) -> None:
-        metrics.FAILOVER_LATENCY.observe(latency)
-        stamps = {k: maybe_from_rfc3339(v) for k, v in req.stamps.items()}
-        phases = (
-            ("detect", "detectedAt", "requestedAt"),
-            ("decide", "requestedAt", "decidedAt"),
-            ("patch", "decidedAt", "selectorsPatchedAt"),
-            ("endpoints", "selectorsPatchedAt", "endpointsReadyAt"),
-            ("first_request", "endpointsReadyAt", "firstSuccessfulRequestAt"),
-        )
-        for phase, start, end in phases:
-            begin, finish = stamps.get(start), stamps.get(end)
-            if begin is not None and finish is not None:
-                metrics.PHASE_SECONDS.labels(phase=phase).observe(max(finish - begin, 0.0))
-
-    def _failpoint(self, name: str) -> None:
-        if self.settings.operator_failpoint == name:
-            log.warning("failpoint_reached", failpoint=name)
-            threading.Event().wait()
+        events.post_event(self.cluster, req.body, "Warning", "FailoverFailed", message)

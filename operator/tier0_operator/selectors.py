@@ -1,14 +1,14 @@
-"""Pure builders and judges for the selector switch: no I/O, so unit tests cover them.
+"""Pure planning of the selector switch: no I/O, so unit tests cover it.
 
-A failover changes exactly one key of each Service's selector (the region label) and
-is done when every EndpointSlice of every Service holds only ready endpoints whose
-Pods carry the target region's label. Both halves are decided here from plain dicts
-(the API's JSON shape), so the same code judges a watch event and a list result.
+A failover changes exactly one key of each Service's selector (the region label);
+which Services to patch, which are already on the target and which match neither
+region is decided here from plain dicts (the API's JSON shape). Whether the switch
+has taken effect is endpoints.py's question.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,44 +64,3 @@ def plan_selectors(
 def selector_patch(region_label: str, region: str) -> dict[str, Any]:
     """Merge patch that sets only the region key of a Service's selector."""
     return {"spec": {"selector": {region_label: region}}}
-
-
-@dataclass(frozen=True)
-class EndpointVerdict:
-    switched: bool
-    detail: str
-    #: Target pod names referenced by endpoints that were not in the known set: the
-    #: caller refreshes its pod list once before believing they are foreign.
-    unknown_pods: frozenset[str] = frozenset()
-
-
-def judge_endpoints(
-    slices: Iterable[Mapping[str, Any]], target_pods: frozenset[str] | set[str]
-) -> EndpointVerdict:
-    """Do these EndpointSlices (of one Service) hold only ready target-region endpoints?
-
-    An endpoint whose `ready` condition is absent counts as ready (the API documents
-    nil as "unknown, treat as ready"); at least one endpoint is required, so a Service
-    with no endpoints at all is not "switched".
-    """
-    total = 0
-    unknown: set[str] = set()
-    for slc in slices:
-        for endpoint in slc.get("endpoints") or ():
-            total += 1
-            ready = (endpoint.get("conditions") or {}).get("ready")
-            ref = endpoint.get("targetRef") or {}
-            name = ref.get("name", "")
-            if ready is False:
-                return EndpointVerdict(
-                    False, f"endpoint {name or endpoint.get('addresses')} not ready"
-                )
-            if ref.get("kind") != "Pod" or name not in target_pods:
-                unknown.add(name)
-    if unknown:
-        return EndpointVerdict(
-            False, f"endpoints of non-target pods: {sorted(unknown)}", frozenset(unknown)
-        )
-    if total == 0:
-        return EndpointVerdict(False, "no endpoints yet")
-    return EndpointVerdict(True, f"{total} ready target endpoint(s)")

@@ -7,8 +7,6 @@ is one documented environment variable (docs/operator.md, "Configuration").
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -35,8 +33,3 @@ class Settings(BaseSettings):
     )
     #: How often a failover waiting for another one on the same Services retries.
     lock_retry_seconds: float = Field(default=0.5, gt=0, alias="LOCK_RETRY_SECONDS")
-    #: Fault injection for restart-safety tests: the failover blocks at this point until
-    #: the process is killed. Never set in production.
-    operator_failpoint: Literal["", "after-decided", "after-selectors-patched"] = Field(
-        default="", alias="OPERATOR_FAILPOINT"
-    )

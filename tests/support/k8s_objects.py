@@ -357,14 +357,15 @@ class OperatorProcess:
             "WATCH_NAMESPACE": self.namespace.name,
             "OPERATOR_METRICS_PORT": str(self.metrics_port),
             "OPERATOR_HEALTH_PORT": str(self.health_port),
-            "OPERATOR_FAILPOINT": failpoint,
             "ENDPOINTS_TIMEOUT_SECONDS": "30",
             "LOG_LEVEL": "INFO",
         }
         env.pop("KUBERNETES_SERVICE_HOST", None)
         log = open(self.workdir / f"operator-{self.runs}.log", "wb")  # noqa: SIM115 - owned by the process
+        # A failpoint runs the operator through the test entry point that injects it.
+        entry = ["tests.support.operator_failpoint", failpoint] if failpoint else ["tier0_operator"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tier0_operator"],
+            [sys.executable, "-m", *entry],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tier0_operator.selectors import judge_endpoints, plan_selectors, selector_patch
+from tier0_operator.endpoints import judge_endpoints
+from tier0_operator.selectors import plan_selectors, selector_patch
 
 LABEL = "tier0.io/region"
 
