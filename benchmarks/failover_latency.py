@@ -81,25 +81,33 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure(
-    kube: Kube, pods: dict[str, frozenset[str]], target: str, act: Callable[[], None]
+    kube: Kube,
+    pods: dict[str, frozenset[str]],
+    target: str,
+    act: Callable[[], None],
+    *,
+    namespace: str = NAMESPACE,
+    service: str = SERVICE,
+    timeout: int = 30,
 ) -> float:
     """Seconds from the start of `act()` to the EndpointSlices holding only `target` pods.
 
     The watch is established (response headers received) before the clock starts and
     is read on its own thread, so the end time is when the deciding event arrived,
-    whatever `act` is still doing.
+    whatever `act` is still doing. benchmarks/real_failover.py times its real-node
+    failovers with this same function.
     """
-    selector = f"kubernetes.io/service-name={SERVICE}"
+    selector = f"kubernetes.io/service-name={service}"
     listing = kube.raw(
-        kube.discovery.list_namespaced_endpoint_slice, NAMESPACE, label_selector=selector
+        kube.discovery.list_namespaced_endpoint_slice, namespace, label_selector=selector
     )
     slices = {s["metadata"]["name"]: s for s in listing["items"]}
     response = kube.discovery.list_namespaced_endpoint_slice(
-        NAMESPACE,
+        namespace,
         label_selector=selector,
         resource_version=listing["metadata"]["resourceVersion"],
         watch=True,
-        timeout_seconds=30,
+        timeout_seconds=timeout,
         _preload_content=False,
     )
     switched_at: list[float] = []
@@ -120,7 +128,7 @@ def measure(
     reader.start()
     started = time.perf_counter()
     act()
-    reader.join(30)
+    reader.join(timeout)
     response.close()
     response.release_conn()
     if not switched_at:

@@ -89,3 +89,25 @@ def run_module(module: str, args: list[str], env: dict[str, str], timeout: float
             f"python -m {module} {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         )
     return done.stdout
+
+
+def start_region_api(
+    workdir: Path, redis_host: str, redis_port: int, region: str, port: int, **extra: str
+) -> Service:
+    """``python -m tier0_api`` for `region` on 127.0.0.1:`port`, as a pod runs it (no
+    Kubernetes credentials, failover endpoints off), started and Ready."""
+    env = child_env(
+        workdir / f"home-{region}",
+        {
+            "REGION": region,
+            "REDIS_HOST": redis_host,
+            "REDIS_PORT": str(redis_port),
+            "API_HOST": "127.0.0.1",
+            "API_PORT": str(port),
+            "FAILOVER_ENABLED": "false",
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        },
+    )
+    service = Service(f"api-{region}", "tier0_api", env, workdir / f"api-{region}-{port}.log")
+    return service.start(f"http://127.0.0.1:{port}/health/ready")

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import Service, child_env
+from tests.support.processes import Service, start_region_api
 from tests.support.servers import Endpoint, free_ports
 from tests.support.tcp_proxy import ServiceProxy
 from tests.support.wait import wait_for
@@ -30,24 +30,6 @@ pytestmark = pytest.mark.integration
 
 CLIENTS = 4
 PATH = "/fastapi/region1/getappversion"
-
-
-def start_api(tmp_path: Path, redis: Endpoint, region: str, port: int, **extra: str) -> Service:
-    env = child_env(
-        tmp_path / f"home-{region}",
-        {
-            "REGION": region,
-            "REDIS_HOST": redis.host,
-            "REDIS_PORT": str(redis.port),
-            "API_HOST": "127.0.0.1",
-            "API_PORT": str(port),
-            "FAILOVER_ENABLED": "false",
-            "LOG_LEVEL": "WARNING",
-            **extra,
-        },
-    )
-    service = Service(f"api-{region}", "tier0_api", env, tmp_path / f"api-{region}.log")
-    return service.start(f"http://127.0.0.1:{port}/health/ready")
 
 
 @dataclass
@@ -107,16 +89,24 @@ def two_regions(
     tmp_path: Path, redis_region1: Endpoint, redis1: object
 ) -> Iterator[tuple[Service, Service, int, int]]:
     old_port, new_port = free_ports(2)
-    old = start_api(
+    old = start_region_api(
         tmp_path,
-        redis_region1,
+        redis_region1.host,
+        redis_region1.port,
         "region1",
         old_port,
         SHUTDOWN_DRAIN_SECONDS="3",
         SHUTDOWN_TIMEOUT_SECONDS="5",
         CONNECTION_MAX_AGE_SECONDS="0.5",
     )
-    new = start_api(tmp_path, redis_region1, "region2", new_port, CONNECTION_MAX_AGE_SECONDS="0.5")
+    new = start_region_api(
+        tmp_path,
+        redis_region1.host,
+        redis_region1.port,
+        "region2",
+        new_port,
+        CONNECTION_MAX_AGE_SECONDS="0.5",
+    )
     try:
         yield old, new, old_port, new_port
     finally:
