@@ -36,14 +36,14 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks.failover_latency import measure, percentile
+from benchmarks.failover_latency import measure, percentile, wait_until
 from tier0_common.failover_crd import (
     AUTOMATIC_REASON,
     DETECTED_AT_ANNOTATION,
@@ -412,14 +412,6 @@ class Cluster:
         return None if wall is None else wall - self.wall_offset
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise BenchError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.05)
-
-
 def other(regions: Sequence[str], region: str) -> str:
     return regions[1 - regions.index(region)] if region in regions[:2] else regions[0]
 
@@ -650,7 +642,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             load_before=load_before,
             load_after=load_after,
         )
-    except BenchError as exc:
+    except RuntimeError as exc:  # BenchError, and wait_until's and measure's timeouts
         sys.exit(f"[bench] {exc}")
     finally:
         kube.close()
