@@ -27,7 +27,8 @@ from tier0_common.redis_search import (
 from tier0_common.search_index import index_exists
 
 from .. import keys
-from .understand import SITE_STATE, Interpretation, effective_severities
+from ..names import SITE_STATE
+from .understand import Interpretation, effective_severities
 from .vocabulary import Vocabulary
 
 #: The stored field a group-by reads (``client`` is the user agent's product).

@@ -30,10 +30,19 @@ from typing import Literal
 
 from dateutil import parser as date_parser
 from dateutil.relativedelta import relativedelta
-from rapidfuzz import fuzz
 
-from tier0_common.catalog import SITES, SITES_BY_ID
+from tier0_common.catalog import SITES_BY_ID
 
+from ..names import (
+    REGION,
+    SITE_STATE,
+    UNKNOWN_SITE,
+    Text,
+    fuzzy_spans,
+    norm,
+    rx,
+    site_aliases,
+)
 from .vocabulary import Vocabulary
 
 Dataset = Literal["incidents", "http", "app", "documents"]
@@ -138,78 +147,45 @@ class Interpretation:
         }
 
 
-# --------------------------------------------------------------------------- spans
-
-
-class _Text:
-    """The question with the spans already read masked out, so no words count twice."""
-
-    def __init__(self, question: str) -> None:
-        self.q = question
-        self.taken = [False] * len(question)
-
-    def free(self, start: int, end: int) -> bool:
-        return not any(self.taken[start:end])
-
-    def take(self, start: int, end: int) -> None:
-        for i in range(start, end):
-            self.taken[i] = True
-
-    def find(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
-        out = []
-        for m in pattern.finditer(self.q):
-            if m.end() > m.start() and self.free(m.start(), m.end()):
-                out.append(m)
-                self.take(m.start(), m.end())
-        return out
-
-    def rest(self) -> str:
-        return "".join(" " if t else c for c, t in zip(self.q, self.taken, strict=True))
-
-
-def _rx(pattern: str, flags: int = re.I) -> re.Pattern[str]:
-    return re.compile(pattern, flags)
-
-
 # --------------------------------------------------------------------------- datasets
 
-_INCIDENT = _rx(r"\b(incidents?|incidences?|accidents?|injur(y|ies)|safety events?|near misses)\b")
+_INCIDENT = rx(r"\b(incidents?|incidences?|accidents?|injur(y|ies)|safety events?|near misses)\b")
 _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("dropped object", _rx(r"\b(dropped|falling|fallen) objects?\b")),
-    ("slip or trip", _rx(r"\b(slips? or trips?|slips? and trips?|slips?|trips?)\b")),
+    ("dropped object", rx(r"\b(dropped|falling|fallen) objects?\b")),
+    ("slip or trip", rx(r"\b(slips? or trips?|slips? and trips?|slips?|trips?)\b")),
     (
         "hard hat violation",
-        _rx(r"\b(hard ?hat violations?|ppe violations?|helmet violations?)\b"),
+        rx(r"\b(hard ?hat violations?|ppe violations?|helmet violations?)\b"),
     ),
-    ("gas release", _rx(r"\b(gas releases?|gas leaks?|releases? of gas)\b")),
-    ("hand injury", _rx(r"\b(hand injur(y|ies)|pinched fingers?|finger injur(y|ies))\b")),
+    ("gas release", rx(r"\b(gas releases?|gas leaks?|releases? of gas)\b")),
+    ("hand injury", rx(r"\b(hand injur(y|ies)|pinched fingers?|finger injur(y|ies))\b")),
     (
         "vehicle incident",
-        _rx(r"\b(vehicle incidents?|vehicle accidents?|vehicles?|collisions?|pickups?)\b"),
+        rx(r"\b(vehicle incidents?|vehicle accidents?|vehicles?|collisions?|pickups?)\b"),
     ),
-    ("fluid spill", _rx(r"\b(fluid spills?|spills?|spillages?|spilled fluid)\b")),
+    ("fluid spill", rx(r"\b(fluid spills?|spills?|spillages?|spilled fluid)\b")),
 )
-_APP = _rx(
+_APP = rx(
     r"\b((app|application) (logs?|events?|entries|messages)|log levels?|"
     r"(info|warning|error|critical) (level )?(events?|messages?|log entries|log lines|entries|lines)|"
     r"(ingest|operator|api) service|services?\b.*\blogs?|events? logged)\b"
 )
-_HTTP = _rx(
+_HTTP = rx(
     r"\b(http|requests?|responses?|status(es)? codes?|status|ips?|ip addresses|[45]xx|"
     r"endpoints?|paths?|urls?|latency|access logs?|clients?|user agents?|gateways?|scanners?|"
     r"error codes?|errors? [1-5]\d\d|[1-5]\d\d ?s\b|[1-5]\d\d (errors?|responses?)|"
     r"(server|client)[- ]errors?|not found|unauthori[sz]ed|bad requests?|rate[- ]limited|"
     r"too many requests|bad gateway|service unavailable|failed requests?|GET|POST)\b"
 )
-_LOG = _rx(r"\b(logs?|log entries|log lines)\b")
-_COUNT = _rx(r"\b(how many|number of|count|total|how often|tally|amount of|quantity of|in total)\b")
-_STATS = _rx(r"\b(distribution|error rate|rate of errors|stats|statistics|over time)\b")
-_SUMMARY = _rx(r"\b(summary|summari[sz]e|overview|diagnos\w*)\b")
-_RANK = _rx(
+_LOG = rx(r"\b(logs?|log entries|log lines)\b")
+_COUNT = rx(r"\b(how many|number of|count|total|how often|tally|amount of|quantity of|in total)\b")
+_STATS = rx(r"\b(distribution|error rate|rate of errors|stats|statistics|over time)\b")
+_SUMMARY = rx(r"\b(summary|summari[sz]e|overview|diagnos\w*)\b")
+_RANK = rx(
     r"\b(most|least|fewest|top|highest|lowest|worst|noisiest|busiest|biggest|largest|"
     r"smallest|rank(ed|ing)?|leading|frequent)\b"
 )
-_ASC = _rx(r"\b(least|fewest|lowest|smallest|quietest)\b")
+_ASC = rx(r"\b(least|fewest|lowest|smallest|quietest)\b")
 
 _FIELD_NOUNS: tuple[tuple[str, str], ...] = (
     ("severity", r"severit(?:y|ies)(?: levels?)?"),
@@ -232,18 +208,18 @@ _FIELD_NOUNS: tuple[tuple[str, str], ...] = (
     ("level", r"levels?|log levels?"),
     ("service", r"services?"),
 )
-_NOUN = {name: _rx(rf"\b(?:{pattern})\b") for name, pattern in _FIELD_NOUNS}
-_GROUP = _rx(
+_NOUN = {name: rx(rf"\b(?:{pattern})\b") for name, pattern in _FIELD_NOUNS}
+_GROUP = rx(
     r"\b(?:by|per|for each|for every|each|broken down by|breakdown by|break ?down by|"
     r"grouped by|split by|across(?: the)?|in each)\s+(?:the\s+|their\s+)?("
     + "|".join(p for _, p in _FIELD_NOUNS)
     + r")\b"
 )
-_BREAKDOWN = _rx(r"\b(breakdown|break ?down|distribution|split)\b")
-_NOUN_BREAKDOWN = _rx(
+_BREAKDOWN = rx(r"\b(breakdown|break ?down|distribution|split)\b")
+_NOUN_BREAKDOWN = rx(
     r"\b(" + "|".join(p for _, p in _FIELD_NOUNS) + r")\s+(?:breakdown|distribution|split)\b"
 )
-_PERIODIC = _rx(r"\b(monthly|yearly|annual|annually|hourly)\b")
+_PERIODIC = rx(r"\b(monthly|yearly|annual|annually|hourly)\b")
 _PERIOD_FIELD = {
     "monthly": "month",
     "yearly": "year",
@@ -251,12 +227,12 @@ _PERIOD_FIELD = {
     "annually": "year",
     "hourly": "hour",
 }
-_WHICH = _rx(
+_WHICH = rx(
     r"\b(?:which|what|name the|list the|show the)\s+(?:\w+\s+)?("
     + "|".join(p for _, p in _FIELD_NOUNS)
     + r")\b"
 )
-_TOP_N = _rx(
+_TOP_N = rx(
     r"\b(?:top|the|first)\s+(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\b(?!\s*(?:%|percent))"
 )
 _NUMBER_WORDS = {
@@ -312,23 +288,23 @@ _D_M = rf"{_MONTH}\b"
 _D_Y = r"(?<![\d.])(?:19|20)\d{2}(?![\d.])"
 _DATE = rf"(?:{_D_ISO}|{_D_DMY}|{_D_MDY}|{_D_MY}|{_D_Q}|{_D_Y})"
 _DATE_LOOSE = rf"(?:{_DATE}|{_D_DM})"
-_RANGE = _rx(
+_RANGE = rx(
     rf"\b(?:between|from)\s+(?:the\s+)?({_DATE_LOOSE})\s+(?:and|to|until|till|through|thru|-|–)\s+"
     rf"(?:the\s+)?({_DATE_LOOSE})|\b({_DATE})\s*(?:-|–|to|through|thru|until)\s*({_DATE})\b"
 )
-_OPEN = _rx(
+_OPEN = rx(
     rf"\b(since|after|from|starting(?: in| from)?|beginning(?: in)?|as of|"
     rf"before|until|till|prior to|up to|through|by the end of|earlier than|later than)\s+"
     rf"(?:the\s+(?:start|beginning|end)\s+of\s+)?({_DATE_LOOSE})"
 )
-_RELATIVE = _rx(
+_RELATIVE = rx(
     r"\b(?:in\s+|over\s+|during\s+|within\s+)?(?:the\s+)?(last|past|previous|prior|recent)\s+"
     r"(\d{1,3}|a|one|two|three|four|five|six|seven|eight|nine|ten|twelve)?\s*"
     r"(years?|months?|weeks?|days?)\b"
     r"|\b(this|current|the current|last|previous|the previous)\s+(year|month|week)\b"
     r"|\b(year[- ]to[- ]date|ytd|today|yesterday)\b"
 )
-_SINGLE = _rx(
+_SINGLE = rx(
     rf"\b({_D_ISO}|{_D_DMY}|{_D_MDY}|{_D_MY}|{_D_Q})\b|({_D_Y})|\b(?:in|during|on)\s+({_D_DM}|{_D_M})"
 )
 _MIN, _MAX = date(1, 1, 1), date(9999, 12, 31)
@@ -435,7 +411,7 @@ def _intersect(a: list[tuple[date, date]], b: list[tuple[date, date]]) -> list[t
 
 
 def _dates(
-    t: _Text, ref: date, out: Interpretation
+    t: Text, ref: date, out: Interpretation
 ) -> list[tuple[list[tuple[date, date]], Constraint]]:
     found: list[tuple[list[tuple[date, date]], Constraint]] = []
     for m in t.find(_RANGE):
@@ -486,9 +462,9 @@ def _dates(
 
 
 _TIME = r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?"
-_TIME_RANGE = _rx(rf"\b(?:between|from)\s+{_TIME}\s*(?:and|to|until|-|–)\s*{_TIME}\s*(?:utc)?\b")
-_TIME_OPEN = _rx(r"\b(after|before|since|until)\s+(\d{1,2})(?::(\d{2}))\s*(am|pm)?\s*(?:utc)?")
-_DAYPART = _rx(r"\b(?:in the |during the |at )?(morning|afternoon|evening|night|overnight)\b")
+_TIME_RANGE = rx(rf"\b(?:between|from)\s+{_TIME}\s*(?:and|to|until|-|–)\s*{_TIME}\s*(?:utc)?\b")
+_TIME_OPEN = rx(r"\b(after|before|since|until)\s+(\d{1,2})(?::(\d{2}))\s*(am|pm)?\s*(?:utc)?")
+_DAYPART = rx(r"\b(?:in the |during the |at )?(morning|afternoon|evening|night|overnight)\b")
 _DAYPARTS = {
     "morning": [(6, 12)],
     "afternoon": [(12, 18)],
@@ -507,7 +483,7 @@ def _seconds(h: str, mnt: str | None, ampm: str | None) -> int:
     return hour * 3600 + int(mnt or 0) * 60
 
 
-def _times(t: _Text, out: Interpretation) -> Constraint | None:
+def _times(t: Text, out: Interpretation) -> Constraint | None:
     spans: list[tuple[int, int]] = []
     texts: list[str] = []
     for m in t.find(_TIME_RANGE):
@@ -539,35 +515,7 @@ def _times(t: _Text, out: Interpretation) -> Constraint | None:
 
 # --------------------------------------------------------------------------- names
 
-_STATE_NAMES = (
-    "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia "
-    "Hawaii Idaho Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts "
-    "Michigan Minnesota Mississippi Missouri Montana Nebraska Nevada Ohio Oklahoma Oregon "
-    "Pennsylvania Tennessee Texas Utah Vermont Virginia Washington Wisconsin Wyoming"
-).split() + [
-    "New Hampshire",
-    "New Jersey",
-    "New Mexico",
-    "New York",
-    "North Carolina",
-    "North Dakota",
-    "Rhode Island",
-    "South Carolina",
-    "South Dakota",
-    "West Virginia",
-]
-#: A site's state is its name without the last word ("North Dakota Charlie").
-SITE_STATE = {s.site_id: s.name.rsplit(" ", 1)[0] for s in SITES}
-_REGION = _rx(
-    r"\b(" + "|".join(sorted((re.escape(s) for s in _STATE_NAMES), key=len, reverse=True)) + r")\b"
-)
-_UNKNOWN_SITE = _rx(
-    r"\b(?:site|sites|location|facility)\s+(?:called\s+|named\s+)?([A-Z][\w-]+)"
-    r"|\b(?:the\s+)?([A-Z][\w-]+)\s+(?:site|facility|field site)\b"
-    r"|\b([A-Z]{2}-[A-Z]{3,})\b",
-    0,
-)
-_OPERATOR_CUE = _rx(
+_OPERATOR_CUE = rx(
     r"\b(?:operator|company|firm|contractor)\s+((?:[A-Z0-9][\w&.'-]*\s?)+)"
     r"|\b((?:[A-Z][\w&.-]*\s?)+?)(?:'s)?\s+(?:\w+\s+)?(?:operations|operated|wells|rigs|fields|crews?)\b"
     r"|\b(?:for|by|at|in|of)\s+((?:[A-Z][\w&.-]*\s?)+?)(?:'s)?\s*(?=[?.!,]|$)"
@@ -577,55 +525,15 @@ _OPERATOR_CUE = _rx(
 )
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
-
-
 def _aliases_operator(name: str) -> list[str]:
-    out = [_norm(name)]
-    first = _norm(name).split()[0]
+    out = [norm(name)]
+    first = norm(name).split()[0]
     if len(first) >= 4 and first not in _FILLER:
         out.append(first)
     m = re.match(r"([a-z]+)(\d+)", first)
     if m:
         out.append(f"{m.group(1)} {m.group(2)}")
     return list(dict.fromkeys(out))
-
-
-def _fuzzy_spans(
-    t: _Text, aliases: dict[str, str], cutoff: float = 88.0
-) -> list[tuple[str, str, re.Match[str]]]:
-    """(canonical value, question words, match) for each alias found in the question,
-    exactly or with a small spelling difference (rapidfuzz ratio >= cutoff; aliases
-    shorter than 5 characters must match exactly)."""
-    words = list(re.finditer(r"[A-Za-z0-9&]+(?:'s)?", t.q))
-    hits: list[tuple[str, str, re.Match[str]]] = []
-    by_len: dict[int, list[tuple[str, str]]] = {}
-    for alias, value in aliases.items():
-        by_len.setdefault(len(alias.split()), []).append((alias, value))
-    for n in sorted(by_len, reverse=True):
-        for i in range(len(words) - n + 1):
-            first, last = words[i], words[i + n - 1]
-            if not t.free(first.start(), last.end()):
-                continue
-            phrase = _norm(re.sub(r"'s\b", "", t.q[first.start() : last.end()]))
-            best, score = None, 0.0
-            for alias, value in by_len[n]:
-                s = (
-                    100.0
-                    if phrase == alias
-                    else (fuzz.ratio(phrase, alias) if len(alias) >= 5 else 0.0)
-                )
-                if s > score:
-                    best, score = value, s
-            if best is not None and score >= cutoff:
-                m = re.compile(re.escape(t.q[first.start() : last.end()])).search(
-                    t.q, first.start()
-                )
-                assert m is not None
-                t.take(first.start(), last.end())
-                hits.append((best, t.q[first.start() : last.end()], m))
-    return hits
 
 
 # --------------------------------------------------------------------------- words
@@ -666,9 +574,9 @@ _SEVERITY_WORDS: dict[str, tuple[str, ...]] = {
         "big",
     ),
 }
-_UNMAPPED_SEVERITY = _rx(r"\b(fatal(ities)?|deadly|lethal|life[- ]threatening|catastrophic)\b")
+_UNMAPPED_SEVERITY = rx(r"\b(fatal(ities)?|deadly|lethal|life[- ]threatening|catastrophic)\b")
 _NEGATION = r"(?:not|non|excluding|except|other than|apart from|besides|without)[- ]?\s*"
-_SEVERITY = _rx(
+_SEVERITY = rx(
     rf"\b({_NEGATION})?("
     + "|".join(
         sorted((re.escape(w) for ws in _SEVERITY_WORDS.values() for w in ws), key=len, reverse=True)
@@ -681,51 +589,51 @@ _LEVEL_WORDS = {
     "ERROR": r"errors?",
     "CRITICAL": r"critical",
 }
-_LEVEL = _rx(r"\b(" + "|".join(_LEVEL_WORDS.values()) + r")\b")
-_STATUS_CODE = _rx(
+_LEVEL = rx(r"\b(" + "|".join(_LEVEL_WORDS.values()) + r")\b")
+_STATUS_CODE = rx(
     r"\b(?:status|code|http|error|errors|response|responses|returned|returning|with)\s*(?:code\s*)?([1-5]\d{2})\b"
     r"|\b([1-5]\d{2})\s*(?:s\b|errors?|responses?|status|codes?)"
     r"|(?<![\d.:/-])\b([1-5]\d{2})\b(?![\d.:/-])"
 )
-_STATUS_CLASS = _rx(r"\b([1-5])xx\b")
+_STATUS_CLASS = rx(r"\b([1-5])xx\b")
 _STATUS_NAMES: tuple[tuple[str, tuple[int, int], re.Pattern[str]], ...] = (
-    ("server errors", (500, 599), _rx(r"\bserver(?:[- ]side)? errors?\b")),
-    ("client errors", (400, 499), _rx(r"\bclient(?:[- ]side)? errors?\b")),
-    ("not found", (404, 404), _rx(r"\bnot[- ]found\b")),
-    ("unauthorized", (401, 401), _rx(r"\bunauthori[sz]ed\b")),
-    ("forbidden", (403, 403), _rx(r"\bforbidden\b")),
-    ("bad request", (400, 400), _rx(r"\bbad requests?\b|\bmalformed\b")),
-    ("rate limited", (429, 429), _rx(r"\b(rate[- ]limit(ed|ing)?|too many requests|throttled)\b")),
-    ("internal server error", (500, 500), _rx(r"\binternal (server )?errors?\b")),
-    ("bad gateway", (502, 502), _rx(r"\bbad gateway\b")),
-    ("service unavailable", (503, 503), _rx(r"\b(service )?unavailable\b")),
-    ("gateway timeout", (504, 504), _rx(r"\bgateway timeouts?\b")),
-    ("successful", (200, 299), _rx(r"\b(successful|succeeded|success(es)?)\b")),
+    ("server errors", (500, 599), rx(r"\bserver(?:[- ]side)? errors?\b")),
+    ("client errors", (400, 499), rx(r"\bclient(?:[- ]side)? errors?\b")),
+    ("not found", (404, 404), rx(r"\bnot[- ]found\b")),
+    ("unauthorized", (401, 401), rx(r"\bunauthori[sz]ed\b")),
+    ("forbidden", (403, 403), rx(r"\bforbidden\b")),
+    ("bad request", (400, 400), rx(r"\bbad requests?\b|\bmalformed\b")),
+    ("rate limited", (429, 429), rx(r"\b(rate[- ]limit(ed|ing)?|too many requests|throttled)\b")),
+    ("internal server error", (500, 500), rx(r"\binternal (server )?errors?\b")),
+    ("bad gateway", (502, 502), rx(r"\bbad gateway\b")),
+    ("service unavailable", (503, 503), rx(r"\b(service )?unavailable\b")),
+    ("gateway timeout", (504, 504), rx(r"\bgateway timeouts?\b")),
+    ("successful", (200, 299), rx(r"\b(successful|succeeded|success(es)?)\b")),
     (
         "errors",
         (400, 599),
-        _rx(r"(?<!rate of )\b(errors?|failed|failures?|failing)\b(?!\s+rates?)"),
+        rx(r"(?<!rate of )\b(errors?|failed|failures?|failing)\b(?!\s+rates?)"),
     ),
 )
-_IPV4 = _rx(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
-_METHOD = _rx(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)(?:ed)?\b", 0)
-_METHOD_LOWER = _rx(r"\b(get|post|put|delete|patch|head)\s+(requests?|calls?)\b")
-_PATH = _rx(r"(?<![\w/])(/[A-Za-z0-9_.\-/]+)")
-_ENDPOINT = _rx(r"\b(?:the\s+)?([a-z_-]+)\s+(?:endpoint|path|route|api)\b")
+_IPV4 = rx(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
+_METHOD = rx(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)(?:ed)?\b", 0)
+_METHOD_LOWER = rx(r"\b(get|post|put|delete|patch|head)\s+(requests?|calls?)\b")
+_PATH = rx(r"(?<![\w/])(/[A-Za-z0-9_.\-/]+)")
+_ENDPOINT = rx(r"\b(?:the\s+)?([a-z_-]+)\s+(?:endpoint|path|route|api)\b")
 _CLIENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("tier0-gateway", _rx(r"\bgateways?\b")),
-    ("tier0-device", _rx(r"\b(field devices?|device agents?|tier0-device|device clients?)\b")),
-    ("Mozilla", _rx(r"\b(dashboard|browsers?|web ui|mozilla)\b")),
-    ("zgrab", _rx(r"\b(scanners?|zgrab|crawlers?|bots?)\b")),
-    ("curl", _rx(r"\bcurl\b")),
-    ("python-requests", _rx(r"\b(python(-requests)?|scripts?)\b")),
+    ("tier0-gateway", rx(r"\bgateways?\b")),
+    ("tier0-device", rx(r"\b(field devices?|device agents?|tier0-device|device clients?)\b")),
+    ("Mozilla", rx(r"\b(dashboard|browsers?|web ui|mozilla)\b")),
+    ("zgrab", rx(r"\b(scanners?|zgrab|crawlers?|bots?)\b")),
+    ("curl", rx(r"\bcurl\b")),
+    ("python-requests", rx(r"\b(python(-requests)?|scripts?)\b")),
 )
-_SERVICE = _rx(r"\b(?:the\s+)?([a-z][\w-]*)\s+service\b|\bservice\s+([a-z][\w-]*)\b")
-_DEVICE_TYPE = _rx(
+_SERVICE = rx(r"\b(?:the\s+)?([a-z][\w-]*)\s+service\b|\bservice\s+([a-z][\w-]*)\b")
+_DEVICE_TYPE = rx(
     r"\b(wind turbines?|turbines?|thermal engines?|engines?|electrical rotors?|rotors?|"
     r"oil (?:and|&) gas sensors?|sensors?|pump ?jacks?|generators?)\b"
 )
-_DEVICE_STATE = _rx(
+_DEVICE_STATE = rx(
     r"\b(?:in|with)\s+(?:an?\s+)?(ALERT|WARN|OK|alert|warn)\s+(?:state|status)\b"
     r"|\b(alerting|alarming)\s+devices?\b"
     r"|\bdevices?\s+in\s+(?:an?\s+)?(alert|warn)(?:ing)?(?:\s+(?:state|status))?\b"
@@ -782,7 +690,7 @@ def interpret(
 ) -> Interpretation:
     """Read ``question`` against the records' vocabulary; see the module docstring."""
     dataset = _dataset(question)
-    t = _Text(question)
+    t = Text(question)
     out = Interpretation(question, dataset, "documents")
     found: list[Constraint] = []
 
@@ -801,14 +709,10 @@ def interpret(
         found.append(_times_c)
 
     data_sites = _dataset_sites(vocab, dataset)
-    site_aliases: dict[str, str] = {}
-    for s in SITES:
-        site_aliases[_norm(s.site_id)] = s.site_id
-        site_aliases[_norm(s.name)] = s.site_id
-    for value, text, _m in _fuzzy_spans(t, site_aliases):
+    for value, text, _m in fuzzy_spans(t, site_aliases()):
         note = (
             ""
-            if _norm(text) in (_norm(value), _norm(SITES_BY_ID[value].name))
+            if norm(text) in (norm(value), norm(SITES_BY_ID[value].name))
             else f"'{text}' read as {value}"
         )
         if value not in data_sites:
@@ -816,7 +720,7 @@ def interpret(
         else:
             found.append(Constraint("site", text, [value], note))
 
-    for m in t.find(_REGION):
+    for m in t.find(REGION):
         state = m.group(1)
         sites = [s for s in data_sites if SITE_STATE.get(s, "").lower() == state.lower()]
         if sites:
@@ -829,8 +733,8 @@ def interpret(
             )
 
     operator_aliases = {a: o for o in vocab.operators for a in _aliases_operator(o)}
-    for value, text, _m in _fuzzy_spans(t, operator_aliases):
-        note = "" if _norm(text) == _norm(value) else f"'{text}' read as operator {value}"
+    for value, text, _m in fuzzy_spans(t, operator_aliases):
+        note = "" if norm(text) == norm(value) else f"'{text}' read as operator {value}"
         found.append(Constraint("operator", text, [value], note))
 
     ref = _reference(vocab, dataset, reference)
@@ -960,7 +864,7 @@ def _reference(vocab: Vocabulary, dataset: str, reference: date | None) -> date:
     return span[1] if span else date.today()
 
 
-def _intent(question: str, dataset: Dataset, top_k: int, out: Interpretation, t: _Text) -> None:
+def _intent(question: str, dataset: Dataset, top_k: int, out: Interpretation, t: Text) -> None:
     if dataset == "documents":
         return
     g = _GROUP.search(question) or _NOUN_BREAKDOWN.search(question)
@@ -1025,10 +929,10 @@ def _intent(question: str, dataset: Dataset, top_k: int, out: Interpretation, t:
     out.intent = "count"
 
 
-def _unknown_names(t: _Text, vocab: Vocabulary, out: Interpretation, cue_only: bool) -> None:
+def _unknown_names(t: Text, vocab: Vocabulary, out: Interpretation, cue_only: bool) -> None:
     """Names the question gives that match nothing in the records."""
-    known_words = {w for o in vocab.operators for w in _norm(o).split()}
-    for m in t.find(_UNKNOWN_SITE):
+    known_words = {w for o in vocab.operators for w in norm(o).split()}
+    for m in t.find(UNKNOWN_SITE):
         name = next(g for g in m.groups() if g)
         if name.lower() in _FILLER or name.lower() in _QUESTION_START:
             continue
@@ -1073,7 +977,7 @@ def _unknown_names(t: _Text, vocab: Vocabulary, out: Interpretation, cue_only: b
         )
 
 
-def _leftover_words(t: _Text, out: Interpretation) -> None:
+def _leftover_words(t: Text, out: Interpretation) -> None:
     for m in re.finditer(r"[A-Za-z][A-Za-z0-9'-]*", t.rest()):
         word = m.group(0).lower().removesuffix("'s")
         if word in _FILLER or word in _QUESTION_START or len(word) < 2:
