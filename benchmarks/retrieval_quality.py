@@ -22,7 +22,6 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path[:0] = [
@@ -34,6 +33,7 @@ import redis.asyncio as aioredis  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from benchmarks.ai_stack import ai_stack, machine, pct  # noqa: E402
+from benchmarks.image_queries import IMAGE_QUERIES  # noqa: E402
 from tier0_ai.docs.retrieve import hybrid  # noqa: E402
 from tier0_ai.images import corpus as image_corpus  # noqa: E402
 from tier0_ai.images import search as image_search  # noqa: E402
@@ -42,83 +42,6 @@ from tier0_ai.images.loader import from_annotation  # noqa: E402
 from tier0_ai.images.store import index_images  # noqa: E402
 from tier0_ai.state import AIState  # noqa: E402
 from tier0_common.catalog import SITE_IDS  # noqa: E402
-
-Pred = Callable[[ImageAnnotation], bool]
-
-
-def _cat(c: str) -> Pred:
-    return lambda a: a.category == c
-
-
-IMAGE_QUERIES: list[tuple[str, Pred]] = [
-    (
-        "Get turbine site that has workers without hats",
-        lambda a: a.category == "turbine" and a.workers_without_hardhat > 0,
-    ),
-    ("Get site with engineer holding a tablet", lambda a: a.engineer_with_tablet),
-    ("workers without hard hats", lambda a: a.workers_without_hardhat > 0),
-    (
-        "bare-headed crew at an oil and gas site",
-        lambda a: a.category == "oil_gas" and a.workers_without_hardhat > 0,
-    ),
-    ("thermal engine with smoke", lambda a: a.category == "thermal_engine" and a.smoke),
-    ("smoke rising from the equipment", lambda a: a.smoke),
-    ("fluid leak on the ground", lambda a: a.leak),
-    ("oil and gas site with a leak", lambda a: a.category == "oil_gas" and a.leak),
-    ("thermal engine leaking", lambda a: a.category == "thermal_engine" and a.leak),
-    ("turbine at night", lambda a: a.category == "turbine" and a.time_of_day == "night"),
-    (
-        "electrical rotor by day",
-        lambda a: a.category == "electrical_rotor" and a.time_of_day == "day",
-    ),
-    (
-        "night shift at the rotor site",
-        lambda a: a.category == "electrical_rotor" and a.time_of_day == "night",
-    ),
-    (
-        "engineer with a tablet at a turbine",
-        lambda a: a.category == "turbine" and a.engineer_with_tablet,
-    ),
-    (
-        "engineer using a tablet near the pump jack",
-        lambda a: a.category == "oil_gas" and a.engineer_with_tablet,
-    ),
-    (
-        "workers wearing hard hats at a thermal engine",
-        lambda a: (
-            a.category == "thermal_engine"
-            and (a.workers_with_hardhat > 0 or a.engineer_with_tablet)
-        ),
-    ),
-    (
-        "crew in yellow helmets at night",
-        lambda a: a.time_of_day == "night" and a.workers_with_hardhat > 0,
-    ),
-    (
-        "empty site with no people",
-        lambda a: (
-            not (a.workers_with_hardhat or a.workers_without_hardhat or a.engineer_with_tablet)
-        ),
-    ),
-    ("wind turbine", _cat("turbine")),
-    ("electrical rotor", _cat("electrical_rotor")),
-    ("oil and gas drilling rig", _cat("oil_gas")),
-    ("thermal engine generator", _cat("thermal_engine")),
-    (
-        "rotor with workers missing helmets",
-        lambda a: a.category == "electrical_rotor" and a.workers_without_hardhat > 0,
-    ),
-    (
-        "thermal engine site with unprotected heads",
-        lambda a: a.category == "thermal_engine" and a.workers_without_hardhat > 0,
-    ),
-    ("smoke at night", lambda a: a.smoke and a.time_of_day == "night"),
-    ("leak at night", lambda a: a.leak and a.time_of_day == "night"),
-    ("turbine site with smoke", lambda a: a.category == "turbine" and a.smoke),
-    ("daytime oil and gas site", lambda a: a.category == "oil_gas" and a.time_of_day == "day"),
-    ("tablet at night", lambda a: a.engineer_with_tablet and a.time_of_day == "night"),
-    *[(f"images from site {s}", lambda a, s=s: a.site_id == s) for s in SITE_IDS[:4]],
-]
 
 DOC_QUESTIONS: list[tuple[str, set[str]]] = [
     (
@@ -194,16 +117,30 @@ async def quality(client: aioredis.Redis, ai: AIState, truth: dict[str, ImageAnn
         ("plain vector KNN", False),
     ):
         ranked, totals = [], []
-        for query, pred in IMAGE_QUERIES:
+        per_category: dict[str, tuple[list[list[bool]], list[int]]] = {}
+        for category, query, pred in IMAGE_QUERIES:
             if use_filters:
                 hits = (await image_search.search(client, ai.embeddings, query, 5)).hits
             else:
                 vec = ai.embeddings.local.embed_texts([query], "search_query")[0]
                 hits = await image_search._knn(client, model, vec, [], 5)
-            ranked.append([pred(truth[h.image_id]) for h in hits])
-            totals.append(sum(pred(a) for a in truth.values()))
+            judged = [pred(truth[h.image_id]) for h in hits]
+            relevant = sum(pred(a) for a in truth.values())
+            ranked.append(judged)
+            totals.append(relevant)
+            cat_ranked, cat_totals = per_category.setdefault(category, ([], []))
+            cat_ranked.append(judged)
+            cat_totals.append(relevant)
         p, r, m = metrics(ranked, totals)
         print(f"images  {label:36s} n={len(IMAGE_QUERIES)}  P@5={p:.3f}  R@5={r:.3f}  MRR={m:.3f}")
+        for category, (cat_ranked, cat_totals) in sorted(per_category.items()):
+            cp, _, cm = metrics(cat_ranked, cat_totals)
+            # the best P@5 possible: queries with fewer than 5 relevant images cap it
+            ideal = statistics.mean(min(5, t) / 5 for t in cat_totals)
+            print(
+                f"        {category:34s} n={len(cat_ranked):3d}  P@5={cp:.3f} "
+                f"(best possible {ideal:.3f})  MRR={cm:.3f}"
+            )
     ranked, recalls = [], []
     for question, relevant in DOC_QUESTIONS:
         vec = ai.embeddings.local.embed_texts([question], "search_query")[0]

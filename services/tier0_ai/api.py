@@ -26,6 +26,7 @@ from .logs import analytics
 from .schemas import (
     ErrorIps,
     ImageInfo,
+    ImageInterpretationModel,
     ImageList,
     ImageResult,
     ImageSearchRequest,
@@ -86,6 +87,7 @@ def images_router(services: RegionServices) -> APIRouter:
             filters=result.filters,
             relaxed=result.relaxed,
             fallback_reason=result.fallback_reason,
+            interpretation=ImageInterpretationModel.model_validate(result.interpretation),
             results=[
                 ImageResult(
                     image_id=h.image_id,

@@ -10,6 +10,7 @@ spelling difference (rapidfuzz).
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from rapidfuzz import fuzz
 
@@ -80,6 +81,7 @@ def norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
+@cache
 def site_aliases() -> dict[str, str]:
     """Normalised site ids and names -> site id."""
     out: dict[str, str] = {}

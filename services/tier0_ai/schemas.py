@@ -50,6 +50,30 @@ class ImageResult(BaseModel):
     tags: list[str]
 
 
+class NotUnderstoodModel(BaseModel):
+    text: str
+    reason: str
+
+
+class NotFoundModel(BaseModel):
+    field: str
+    text: str
+    known: list[str] = Field(description="the values the records do contain")
+
+
+class ImageFilterModel(BaseModel):
+    field: str = Field(description="site, region, category, tags, count, time_of_day")
+    text: str = Field(description="the query's words")
+    values: list[str]
+    exclude: bool = False
+
+
+class ImageInterpretationModel(BaseModel):
+    applied: list[ImageFilterModel] = []
+    not_understood: list[NotUnderstoodModel] = []
+    not_found: list[NotFoundModel] = []
+
+
 class ImageSearchResponse(BaseModel):
     query: str
     model: str
@@ -59,6 +83,9 @@ class ImageSearchResponse(BaseModel):
     filters: dict[str, list[str]]
     relaxed: bool = Field(description="true when inferred filters matched fewer than top_k images")
     fallback_reason: str | None = None
+    interpretation: ImageInterpretationModel = Field(
+        description="the query's terms: applied as filters, not understood, or naming no site"
+    )
     results: list[ImageResult]
 
 
@@ -104,17 +131,6 @@ class ConstraintModel(BaseModel):
     values: list[str] = Field(description="what they were read as, in the records' vocabulary")
     note: str = ""
     exclude: bool = False
-
-
-class NotUnderstoodModel(BaseModel):
-    text: str
-    reason: str
-
-
-class NotFoundModel(BaseModel):
-    field: str
-    text: str
-    known: list[str] = Field(description="the values the records do contain")
 
 
 class InterpretationModel(BaseModel):

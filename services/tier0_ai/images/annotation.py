@@ -46,6 +46,16 @@ class ImageAnnotation(BaseModel):
                 tags.add(name)
         if self.engineer_with_tablet:
             tags.add("tablet")
+        # people counts, as the caption states them (see attributes.count_tags)
+        workers = self.workers_with_hardhat + self.workers_without_hardhat
+        if self.workers_with_hardhat:
+            tags.add(f"hatted_{self.workers_with_hardhat}")
+        if self.workers_without_hardhat:
+            tags.add(f"hatless_{self.workers_without_hardhat}")
+        if workers:
+            tags.add(f"workers_{workers}")
+        if not (workers or self.engineer_with_tablet):
+            tags.add("nobody")
         return tags
 
 

@@ -50,6 +50,8 @@ class ImageSearchResult:
     relaxed: bool
     fallback_reason: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: The query's terms: applied as filters, not understood, or naming no site.
+    interpretation: dict[str, object] = field(default_factory=dict)
 
 
 #: What a KNN hit returns (plus its distance).
@@ -90,6 +92,7 @@ def _clauses(filters: dict[str, list[str]]) -> list[str]:
         if filters.get(field_name):
             clauses.append(tag_clause(field_name, filters[field_name]))
     clauses += [tag_clause("tags", [t]) for t in filters.get("attrs", [])]
+    clauses += ["-" + tag_clause("tags", [t]) for t in filters.get("exclude", [])]
     return clauses
 
 
@@ -141,19 +144,33 @@ async def search(
         if not models:
             raise NoImageIndex(NO_INDEX)
         qv = await asyncio.to_thread(service.query, query, tuple(models))
-    named = attributes.extract(query)
+    reading = attributes.read_query(query)
     explicit = {"site": [site] if site else [], "category": [category] if category else []}
     inferred = {
-        "site": [] if site else sorted(named["site"]),
-        "category": [] if category else sorted(named["category"]),
-        "attrs": sorted(named["attrs"]),
+        "site": [] if site else sorted(reading.site),
+        "category": [] if category else sorted(reading.category),
+        "attrs": sorted(reading.include),
+        "exclude": sorted(reading.exclude),
     }
-    filters = {k: explicit.get(k, []) + inferred.get(k, []) for k in ("site", "category", "attrs")}
+    names = ("site", "category", "attrs", "exclude")
+    filters = {k: explicit.get(k, []) + inferred.get(k, []) for k in names}
+    if reading.not_found:
+        # a site or region that does not exist: no image can match, say so
+        return ImageSearchResult(
+            model=qv.model,
+            embedded=models.get(qv.model, "caption"),
+            hits=[],
+            filters={k: v for k, v in filters.items() if v},
+            relaxed=False,
+            fallback_reason=qv.fallback_reason,
+            interpretation=reading.interpretation(),
+        )
     hits = await _knn(client, qv.model, qv.vector, _clauses(filters), top_k)
     relaxed = False
     # Relax step by step: drop the inferred scene attributes first, then every
     # inferred filter; explicit request filters always hold.
-    ladder = [{**filters, "attrs": []}, explicit] if inferred["attrs"] else [explicit]
+    scene = inferred["attrs"] or inferred["exclude"]
+    ladder = [{**filters, "attrs": [], "exclude": []}, explicit] if scene else [explicit]
     for looser in ladder if any(inferred.values()) else []:
         if len(hits) >= top_k:
             break
@@ -168,6 +185,7 @@ async def search(
         filters={k: v for k, v in filters.items() if v},
         relaxed=relaxed,
         fallback_reason=qv.fallback_reason,
+        interpretation=reading.interpretation(),
     )
 
 
