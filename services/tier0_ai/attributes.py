@@ -16,7 +16,7 @@ from typing import Final
 
 from tier0_common.catalog import SITE_IDS
 
-from .names import REGION, SITE_STATE, UNKNOWN_SITE, Text, fuzzy_spans, site_aliases
+from .names import NUMBER_WORDS, REGION, SITE_STATE, UNKNOWN_SITE, Text, fuzzy_spans, site_aliases
 
 CATEGORIES: Final[dict[str, str]] = {
     "turbine": "turbine",
@@ -45,19 +45,6 @@ _NIGHT = re.compile(
     r"\b(night shift|night|nighttime|night-time|dark|after dark|evening|dusk)\b", re.I
 )
 _DAY = re.compile(r"\b(day|daytime|daylight|by day|sunny|morning|afternoon|noon|midday)\b", re.I)
-_NUMBER: Final = {
-    "no": 0,
-    "one": 1,
-    "a single": 1,
-    "a lone": 1,
-    "single": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-}
 _COUNT = re.compile(
     r"\b(\d|one|a single|a lone|single|two|three|four|five|six|seven)\s+"
     r"(?:\w+\s+)?(workers?|people|persons?|men|crew members?|technicians?)\b"
@@ -74,7 +61,7 @@ _SITE = re.compile(r"\b(" + "|".join(re.escape(s) for s in SITE_IDS) + r")\b", r
 
 
 def _count(word: str) -> int:
-    return int(word) if word.isdigit() else _NUMBER[word.lower()]
+    return int(word) if word.isdigit() else NUMBER_WORDS[word.lower()]
 
 
 def count_tags(text: str) -> set[str]:

@@ -81,6 +81,29 @@ def norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
+#: Numbers written as words, in questions ("the last two years") and image queries
+#: ("three workers", "a single worker").
+NUMBER_WORDS: dict[str, int] = {
+    "no": 0,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "single": 1,
+    "a single": 1,
+    "a lone": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+}
+
+
 @cache
 def site_aliases() -> dict[str, str]:
     """Normalised site ids and names -> site id."""

@@ -34,6 +34,7 @@ from dateutil.relativedelta import relativedelta
 from tier0_common.catalog import SITES_BY_ID
 
 from ..names import (
+    NUMBER_WORDS,
     REGION,
     SITE_STATE,
     UNKNOWN_SITE,
@@ -235,27 +236,12 @@ _WHICH = rx(
 _TOP_N = rx(
     r"\b(?:top|the|first)\s+(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\b(?!\s*(?:%|percent))"
 )
-_NUMBER_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "twelve": 12,
-}
 
 
 def _number(word: str | None, default: int = 1) -> int:
     if not word:
         return default
-    return int(word) if word.isdigit() else _NUMBER_WORDS.get(word.lower(), default)
+    return int(word) if word.isdigit() else NUMBER_WORDS.get(word.lower(), default)
 
 
 def _dataset(q: str) -> Dataset:
