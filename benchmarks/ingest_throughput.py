@@ -50,7 +50,7 @@ import redis
 from tests.support.servers import free_port
 from tests.support.wait import wait_for
 from tier0_common import mqtt_wire
-from tier0_devenv import infra
+from tier0_devenv import credentials, infra
 from tier0_devenv.processes import ProcessSpec, Supervisor
 from tier0_simulators.iot.fleet import Fleet
 
@@ -92,7 +92,12 @@ def mosquitto_unbounded(run: Path, port: int) -> list[ProcessSpec]:
     """tier0_devenv's broker, with no cap on a subscriber's queue: the devenv caps it at
     100,000 messages, which a slow baseline subscriber (paho) overruns within seconds
     of a C publisher, and a benchmark must measure throughput, not drops."""
-    specs = infra.mosquitto_specs(run, port, name="mosquitto-bench")
+    # The baselines' C tools and the replayed session connect without credentials; an
+    # anonymous ACL keeps the broker's per-message ACL check as in `make up`.
+    creds = credentials.load_or_create(run)
+    specs = infra.mosquitto_specs(
+        run, port, creds, name="mosquitto-bench", anonymous_acl=("topic readwrite #",)
+    )
     conf = run / "mosquitto-bench" / "mosquitto.conf"
     original = specs[0].prepare
 

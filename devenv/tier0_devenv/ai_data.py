@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import credentials
 from .processes import DevenvError, tail
 from .settings import REPO_ROOT, DevenvSettings
 from .steps import Progress, Row, Step
@@ -73,10 +74,6 @@ class AiCorpora(Step):
     """Generate the corpora once, then index each region that lacks them."""
 
     def up(self, settings: DevenvSettings, progress: Progress) -> list[Row]:
-        if settings.redis_password:
-            reason = "TIER0_REDIS_PASSWORD is set and `python -m tier0_ai` cannot authenticate"
-            progress(f"ai-data: skipped: {reason}")
-            return [Row("ai-data", None, "", "skipped")]
         data = self._ensure_generated(settings, progress)
         models, answers = missing_corpora(settings)
         rows = []
@@ -148,7 +145,12 @@ def _run_ai(settings: DevenvSettings, args: list[str], what: str) -> dict[str, A
                 stdout=subprocess.PIPE,
                 stderr=handle,
                 cwd=REPO_ROOT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                # The password travels in the environment, never in argv (logged above).
+                env={
+                    **os.environ,
+                    "PYTHONUNBUFFERED": "1",
+                    "REDIS_PASSWORD": credentials.redis_password(settings),
+                },
                 timeout=_TIMEOUT_SECONDS,
                 check=False,
             )

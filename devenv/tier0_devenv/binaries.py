@@ -25,6 +25,10 @@ def mosquitto() -> str:
     return _first_of(["mosquitto", "/usr/sbin/mosquitto"])
 
 
+def mosquitto_passwd() -> str:
+    return _first_of(["mosquitto_passwd", "/usr/bin/mosquitto_passwd"])
+
+
 def epmd() -> str:
     return _first_of(["epmd", "/usr/bin/epmd"])
 

@@ -9,30 +9,55 @@ keeps it clear of the Debian system services and of other instances on the machi
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import secrets
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import binaries
+from . import binaries, credentials
+from .credentials import AmqpPermission, StackCredentials
 from .probes import AmqpProbe, MqttProbe, RedisProbe
-from .processes import ProcessSpec, TcpCheck
+from .processes import ProcessSpec, StartFailed, TcpCheck
 
 LOOPBACK = "127.0.0.1"
+#: Largest MQTT message Mosquitto accepts. A telemetry payload is ~400 bytes and a
+#: canary ~80; the margin allows richer devices, while a client flooding megabytes
+#: is dropped at the broker instead of in every subscriber's memory.
+MQTT_MESSAGE_SIZE_LIMIT = 16384
 
 
 def mosquitto_specs(
-    run_dir: Path, port: int, *, name: str = "mosquitto", bind_all: bool = False
+    run_dir: Path,
+    port: int,
+    creds: StackCredentials,
+    *,
+    name: str = "mosquitto",
+    bind_all: bool = False,
+    acl: Mapping[str, tuple[str, ...]] = credentials.MQTT_ACL,
+    anonymous_acl: tuple[str, ...] = (),
 ) -> list[ProcessSpec]:
-    """One Mosquitto broker; anonymous, in-memory, sized for a 100k-device fleet."""
-    conf = run_dir / name / "mosquitto.conf"
+    """One Mosquitto broker: no anonymous clients, a password and ACL per component
+    (credentials.MQTT_ACL), in-memory, sized for a 100k-device fleet.
+
+    ``anonymous_acl`` is for benchmarks only, whose C baselines (mosquitto_pub/sub)
+    connect without credentials: it admits anonymous clients to those topics, so the
+    broker still checks an ACL on every message as in `make up`."""
+    folder = run_dir / name
+    conf = folder / "mosquitto.conf"
+    passwords = folder / "passwords"
+    acl_file = folder / "acl"
     listener = f"listener {port}" if bind_all else f"listener {port} {LOOPBACK}"
     lines = [
         "# Written by tier0_devenv; edits are overwritten on the next start.",
         listener,
-        "allow_anonymous true",
+        f"allow_anonymous {'true' if anonymous_acl else 'false'}",
+        f"password_file {passwords}",
+        f"acl_file {acl_file}",
+        f"message_size_limit {MQTT_MESSAGE_SIZE_LIMIT}",
         "persistence false",
         # Bursts from 100k devices must queue, not drop, for slow subscribers.
         "max_queued_messages 100000",
@@ -52,10 +77,39 @@ def mosquitto_specs(
             ports=[port],
             health=MqttProbe(LOOPBACK, port),
             start_timeout=15,
-            prepare=lambda: _write(conf, lines),
+            prepare=lambda: _prepare_mosquitto(
+                conf, lines, passwords, acl_file, creds, acl, anonymous_acl
+            ),
             url=f"mqtt://{LOOPBACK}:{port}",
         )
     ]
+
+
+def _prepare_mosquitto(
+    conf: Path,
+    lines: list[str],
+    passwords: Path,
+    acl_file: Path,
+    creds: StackCredentials,
+    acl: Mapping[str, tuple[str, ...]],
+    anonymous_acl: tuple[str, ...],
+) -> None:
+    _write(conf, lines)
+    acl_lines = credentials.mosquitto_acl_lines(creds, acl)
+    credentials.write_private(acl_file, [acl_lines[0], *anonymous_acl, *acl_lines[1:]])
+    # Clear passwords go to a 0600 file that mosquitto_passwd -U hashes in place, so
+    # none is ever an argument of a process.
+    credentials.write_private(passwords, credentials.mosquitto_password_lines(creds))
+    result = subprocess.run(
+        [binaries.mosquitto_passwd(), "-U", str(passwords)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if result.returncode != 0:
+        passwords.unlink(missing_ok=True)
+        raise StartFailed(f"mosquitto_passwd -U failed: {result.stderr.strip()}")
 
 
 def _write(path: Path, lines: list[str], mode: int = 0o644) -> None:
@@ -72,6 +126,10 @@ class RabbitNode:
     port: int
     dist_port: int
     epmd_port: int
+    creds: StackCredentials = field(repr=False)
+    permissions: Mapping[str, AmqpPermission] = field(
+        default_factory=lambda: dict(credentials.AMQP_PERMISSIONS)
+    )
 
     @property
     def node(self) -> str:
@@ -79,7 +137,11 @@ class RabbitNode:
 
     @property
     def url(self) -> str:
-        return f"amqp://guest:guest@{LOOPBACK}:{self.port}/%2F"
+        """Where clients connect; the credential is each client's own (creds.amqp_url)."""
+        return f"amqp://{LOOPBACK}:{self.port}/%2F"
+
+    def client_url(self, role: str) -> str:
+        return self.creds.amqp_url(role, LOOPBACK, self.port)
 
     def env(self) -> dict[str, str]:
         return {
@@ -109,9 +171,15 @@ class RabbitNode:
         if not cookie.exists():
             cookie.write_text(secrets.token_hex(16).upper())
             cookie.chmod(0o400)
+        definitions = self.base / "definitions.json"
+        credentials.write_private(
+            definitions,
+            [json.dumps(credentials.rabbitmq_definitions(self.creds, self.permissions))],
+        )
         (self.base / "rabbitmq.conf").write_text(
             "# Written by tier0_devenv.\n"
-            "loopback_users.guest = true\n"
+            # Users come from the definitions only: no guest, one user per component.
+            f"load_definitions = {definitions}\n"
             "log.console = true\n"
             "log.console.level = info\n"
             "log.file = false\n"
@@ -134,10 +202,12 @@ class RabbitNode:
 def rabbitmq_node(
     run_dir: Path,
     port: int,
+    creds: StackCredentials,
     *,
     name: str = "rabbitmq",
     dist_port: int | None = None,
     epmd_port: int | None = None,
+    permissions: Mapping[str, AmqpPermission] = credentials.AMQP_PERMISSIONS,
 ) -> RabbitNode:
     """Defaults: distribution on port+20000 (RabbitMQ's convention), epmd on port+20001."""
     return RabbitNode(
@@ -145,6 +215,8 @@ def rabbitmq_node(
         port=port,
         dist_port=dist_port if dist_port is not None else port + 20000,
         epmd_port=epmd_port if epmd_port is not None else port + 20001,
+        creds=creds,
+        permissions=dict(permissions),
     )
 
 
@@ -191,6 +263,9 @@ def redis_specs(
         "appendonly no",
         f"dir {data_dir}",
         "daemonize no",
+        # Refuses clients from other hosts while no password is set (a misconfiguration
+        # never exposes an open store); with requirepass, AUTH is needed anyway.
+        "protected-mode yes",
         *(f"loadmodule {module}" for module in found.modules),
     ]
     if password:

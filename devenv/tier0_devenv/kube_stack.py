@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import credentials
 from .k8s import ClusterPorts, LocalCluster
 from .k8s.access import ApiProbe
 from .k8s.binaries import ensure_binaries
@@ -257,6 +258,7 @@ def operator_specs(settings: DevenvSettings) -> list[ProcessSpec]:
             )
 
     metrics, health = kube.operator_metrics_port, kube.operator_health_port
+    canary = credentials.of_run(settings).mqtt["canary"]
     return [
         ProcessSpec(
             name="operator",
@@ -267,6 +269,8 @@ def operator_specs(settings: DevenvSettings) -> list[ProcessSpec]:
                 "WATCH_NAMESPACE": kube.k8s_namespace,
                 "OPERATOR_METRICS_PORT": str(metrics),
                 "OPERATOR_HEALTH_PORT": str(health),
+                "CANARY_MQTT_USERNAME": canary.username,
+                "CANARY_MQTT_PASSWORD": canary.password,
             },
             cwd=REPO_ROOT,
             ports=[metrics, health],

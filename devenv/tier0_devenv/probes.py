@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _TIMEOUT = 2.0
 
@@ -53,8 +53,10 @@ class MqttProbe:
             )
         except OSError:
             return False
-        # CONNACK with return code 0 (accepted).
-        return reply[:1] == b"\x20" and reply[3:4] == b"\x00"
+        # A CONNACK: accepted (0) or, on a broker with authentication on, refused for
+        # this credential-less probe (4 bad user name or password, 5 not authorised).
+        # Either proves the broker is up and speaking MQTT; the probe needs no secret.
+        return reply[:1] == b"\x20" and reply[3:4] in (b"\x00", b"\x04", b"\x05")
 
     def __str__(self) -> str:
         return f"MQTT CONNACK from {self.host}:{self.port}"
@@ -81,7 +83,7 @@ class AmqpProbe:
 class RedisProbe:
     host: str
     port: int
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
 
     def __call__(self) -> bool:
         request = b"PING\r\n"

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from . import infra, kube_stack
+from . import credentials, infra, kube_stack
 from .ai_data import AiCorpora
 from .processes import (
     DevenvError,
@@ -95,19 +95,32 @@ def _redis_port(settings: DevenvSettings, region: str) -> int:
     return settings.redis1_port if region == "region1" else settings.redis2_port
 
 
+creds = credentials.of_run
+redis_password = credentials.redis_password
+
+
 def _redis_env(settings: DevenvSettings, region: str) -> dict[str, str]:
-    env = {
+    return {
         "REGION": region,
         "REDIS_HOST": LOCALHOST,
         "REDIS_PORT": str(_redis_port(settings, region)),
+        "REDIS_PASSWORD": redis_password(settings),
     }
-    if settings.redis_password:
-        env["REDIS_PASSWORD"] = settings.redis_password
-    return env
 
 
-def _amqp_url(settings: DevenvSettings) -> str:
-    return f"amqp://guest:guest@{LOCALHOST}:{settings.amqp_port}/%2F"
+def _amqp_url(settings: DevenvSettings, role: str) -> str:
+    return creds(settings).amqp_url(role, LOCALHOST, settings.amqp_port)
+
+
+def mqtt_env(settings: DevenvSettings, role: str) -> dict[str, str]:
+    """Where Mosquitto is and who this component is on it (credentials.MQTT_ACL)."""
+    cred = creds(settings).mqtt[role]
+    return {
+        "MQTT_HOST": LOCALHOST,
+        "MQTT_PORT": str(settings.mqtt_port),
+        "MQTT_USERNAME": cred.username,
+        "MQTT_PASSWORD": cred.password,
+    }
 
 
 def _metrics(port: int) -> str:
@@ -118,6 +131,7 @@ def _rabbit_node(settings: DevenvSettings) -> infra.RabbitNode:
     return infra.rabbitmq_node(
         settings.run_dir,
         settings.amqp_port,
+        creds(settings),
         dist_port=settings.dist_port,
         epmd_port=settings.resolved_epmd_port,
     )
@@ -125,14 +139,16 @@ def _rabbit_node(settings: DevenvSettings) -> infra.RabbitNode:
 
 def _redis(s: DevenvSettings, region: str) -> list[ProcessSpec]:
     port = _redis_port(s, region)
-    return infra.redis_specs(s.run_dir, port, name=f"redis-{region}", password=s.redis_password)
+    return infra.redis_specs(s.run_dir, port, name=f"redis-{region}", password=redis_password(s))
 
 
 def _infra_components() -> list[Component]:
     return [
         Component(
             "mosquitto",
-            lambda s: infra.mosquitto_specs(s.run_dir, s.mqtt_port, bind_all=s.mqtt_bind_all),
+            lambda s: infra.mosquitto_specs(
+                s.run_dir, s.mqtt_port, creds(s), bind_all=s.mqtt_bind_all
+            ),
         ),
         Component("rabbitmq", lambda s: infra.rabbitmq_specs(_rabbit_node(s))),
         *_per_region("redis", None, _redis),
@@ -141,12 +157,7 @@ def _infra_components() -> list[Component]:
 
 def _mqtt_ingest(s: DevenvSettings, region: str) -> list[ProcessSpec]:
     port = s.mqtt_ingest1_metrics_port if region == "region1" else s.mqtt_ingest2_metrics_port
-    env = {
-        **_redis_env(s, region),
-        "MQTT_HOST": LOCALHOST,
-        "MQTT_PORT": str(s.mqtt_port),
-        "METRICS_PORT": str(port),
-    }
+    env = {**_redis_env(s, region), **mqtt_env(s, "ingest"), "METRICS_PORT": str(port)}
     url = _metrics(port)
     name = f"ingest-mqtt-{region}"
     return [python_app(name, "tier0_ingest.mqtt", env, health_url=url, url=url, ports=[port])]
@@ -154,7 +165,11 @@ def _mqtt_ingest(s: DevenvSettings, region: str) -> list[ProcessSpec]:
 
 def _amqp_ingest(s: DevenvSettings, region: str) -> list[ProcessSpec]:
     port = s.amqp_ingest1_metrics_port if region == "region1" else s.amqp_ingest2_metrics_port
-    env = {**_redis_env(s, region), "AMQP_URL": _amqp_url(s), "METRICS_PORT": str(port)}
+    env = {
+        **_redis_env(s, region),
+        "AMQP_URL": _amqp_url(s, "ingest"),
+        "METRICS_PORT": str(port),
+    }
     url = _metrics(port)
     name = f"ingest-amqp-{region}"
     return [python_app(name, "tier0_ingest.amqp", env, health_url=url, url=url, ports=[port])]
@@ -184,8 +199,7 @@ def _api(s: DevenvSettings, region: str) -> list[ProcessSpec]:
 
 def _iot_simulator(s: DevenvSettings) -> list[ProcessSpec]:
     env = {
-        "MQTT_HOST": LOCALHOST,
-        "MQTT_PORT": str(s.mqtt_port),
+        **mqtt_env(s, "simulator"),
         "NUM_DEVICES": str(s.num_devices),
         "NUM_SITES": str(s.num_sites),
         "PUBLISH_INTERVAL_SECONDS": f"{s.publish_interval_seconds:g}",
@@ -199,7 +213,10 @@ def _iot_simulator(s: DevenvSettings) -> list[ProcessSpec]:
 
 
 def _users_simulator(s: DevenvSettings) -> list[ProcessSpec]:
-    env = {"AMQP_URL": _amqp_url(s), "METRICS_PORT": str(s.users_sim_metrics_port)}
+    env = {
+        "AMQP_URL": _amqp_url(s, "simulator"),
+        "METRICS_PORT": str(s.users_sim_metrics_port),
+    }
     url = _metrics(s.users_sim_metrics_port)
     port = s.users_sim_metrics_port
     return [

@@ -8,6 +8,8 @@ those have passed, stopping at the first failure.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
 from tier0_operator.health import (
@@ -23,6 +25,9 @@ from tier0_operator.request import Refusal
 from tier0_operator.selectors import SelectorPlan
 from tier0_operator.spec import FailoverSpec, GroupSpec
 
+if TYPE_CHECKING:
+    from paho.mqtt.publish import AuthParameter
+
 #: Which FailoverBlocked reason a failing gate maps to.
 GATE_REASONS = {
     "TargetReady": "TargetUnhealthy",
@@ -34,9 +39,15 @@ GATE_REASONS = {
 
 
 def run_gates(
-    http: httpx.Client, group: GroupSpec, spec: FailoverSpec, plan: SelectorPlan, reads: Reads
+    http: httpx.Client,
+    group: GroupSpec,
+    spec: FailoverSpec,
+    plan: SelectorPlan,
+    reads: Reads,
+    canary_auth: AuthParameter | None = None,
 ) -> list[GateResult]:
-    """Judge the gates in order, stopping at the first that fails."""
+    """Judge the gates in order, stopping at the first that fails. ``canary_auth`` is
+    the canary's MQTT identity (Settings.canary_mqtt_auth)."""
     target = group.region(spec.target_region)
     source = group.region(spec.source_region)
     results: list[GateResult] = []
@@ -71,7 +82,7 @@ def run_gates(
         if not result.passed:
             return results
     if group.gates.canary.enabled:
-        results.append(canary_gate(http, target, group.gates.canary))
+        results.append(canary_gate(http, target, group.gates.canary, auth=canary_auth))
     return results
 
 

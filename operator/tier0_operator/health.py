@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 from paho.mqtt import publish
+from paho.mqtt.client import MQTTException
 
 from tier0_operator.cluster import Cluster
 from tier0_operator.spec import CanarySpec, RegionSpec
@@ -151,6 +152,7 @@ def canary_gate(
     target: RegionSpec,
     canary: CanarySpec,
     *,
+    auth: dict[str, str] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> GateResult:
@@ -169,8 +171,9 @@ def canary_gate(
             qos=1,
             hostname=canary.mqtt_host,
             port=canary.mqtt_port,
+            auth=auth,
         )
-    except OSError as exc:
+    except (OSError, MQTTException) as exc:
         return GateResult(
             "Canary", False, f"publish to {canary.mqtt_host}:{canary.mqtt_port}: {exc}"
         )

@@ -162,7 +162,11 @@ class Failover:
             if not plan.to_patch:
                 self._complete_noop(req, group, plan)
                 return Outcome.DONE
-            gates = [] if spec.force else run_gates(self.http, group, spec, plan, reads)
+            gates = (
+                []
+                if spec.force
+                else run_gates(self.http, group, spec, plan, reads, self.settings.canary_mqtt_auth)
+            )
             refuse_on_failure(gates)
         except BaseException:
             self._release(req, group)
@@ -398,7 +402,7 @@ class Failover:
         gates: list[GateResult] = (
             []
             if spec.force or not plan.to_patch
-            else run_gates(self.http, group, spec, plan, reads)
+            else run_gates(self.http, group, spec, plan, reads, self.settings.canary_mqtt_auth)
         )
         refuse_on_failure(gates, prefix="dry run: ")
         changes = "; ".join(

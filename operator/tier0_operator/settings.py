@@ -7,7 +7,7 @@ is one documented environment variable (docs/operator.md, "Configuration").
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,3 +33,17 @@ class Settings(BaseSettings):
     )
     #: How often a failover waiting for another one on the same Services retries.
     lock_retry_seconds: float = Field(default=0.5, gt=0, alias="LOCK_RETRY_SECONDS")
+    #: The canary gate's MQTT identity; the broker lets it publish canaries only
+    #: (docs/security.md). Unset: connect without credentials (an open broker).
+    canary_mqtt_username: str | None = Field(default=None, alias="CANARY_MQTT_USERNAME")
+    canary_mqtt_password: SecretStr | None = Field(default=None, alias="CANARY_MQTT_PASSWORD")
+
+    @property
+    def canary_mqtt_auth(self) -> dict[str, str] | None:
+        """paho's ``auth`` argument (None when no user name is configured)."""
+        if not self.canary_mqtt_username:
+            return None
+        auth = {"username": self.canary_mqtt_username}
+        if self.canary_mqtt_password is not None:
+            auth["password"] = self.canary_mqtt_password.get_secret_value()
+        return auth

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import redis
 import redis.asyncio as aioredis
+from pydantic import SecretStr
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -41,9 +42,19 @@ from .logs import store as log_store
 from .settings import Settings
 
 
+def _password(args: argparse.Namespace) -> str | None:
+    """REDIS_PASSWORD (Settings), never a flag: a command line is visible in `ps`."""
+    password: SecretStr | None = getattr(args, "redis_password", None)
+    return password.get_secret_value() if password else None
+
+
 def _client(args: argparse.Namespace) -> aioredis.Redis:
     return aioredis.Redis(
-        host=args.redis_host, port=args.redis_port, decode_responses=True, protocol=2
+        host=args.redis_host,
+        port=args.redis_port,
+        password=_password(args),
+        decode_responses=True,
+        protocol=2,
     )
 
 
@@ -181,6 +192,7 @@ async def missing(args: argparse.Namespace, settings: Settings) -> dict[str, obj
         client = aioredis.Redis(
             host=args.redis_host,
             port=port,
+            password=_password(args),
             decode_responses=True,
             protocol=2,
             socket_timeout=5,
@@ -237,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="show the AI indexes and their models")
     mi = sub.add_parser("missing", help="list the corpora each Redis lacks for the current models")
     mi.add_argument("ports", type=int, nargs="*", help="Redis ports (default: --redis-port)")
+    parser.set_defaults(redis_password=settings.redis_password)
     args = parser.parse_args(argv)
 
     if args.command == "generate":

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     #: "Today" for relative dates in questions ("last year"); unset = the latest
     #: record's date (the records' own calendar), which is what synthetic data needs.
     ai_reference_date: date | None = None
+    #: Redis AUTH password for `python -m tier0_ai` (the same REDIS_PASSWORD the API
+    #: reads); an environment variable, never a flag, so it stays out of `ps`.
+    redis_password: SecretStr | None = None
 
     @property
     def cohere_enabled(self) -> bool:

@@ -91,8 +91,7 @@ def plane(
         for region, redis_at in zip(REGIONS, (redis_region1, redis_region2), strict=True):
             base = {
                 "REGION": region,
-                "REDIS_HOST": redis_at.host,
-                "REDIS_PORT": str(redis_at.port),
+                **redis_at.redis_env(),
                 "LOG_LEVEL": "INFO",
             }
             mqtt_metrics = free_port()
@@ -103,8 +102,7 @@ def plane(
                     work / "home",
                     {
                         **base,
-                        "MQTT_HOST": mosquitto_server.host,
-                        "MQTT_PORT": str(mosquitto_server.port),
+                        **mosquitto_server.mqtt_env("ingest"),
                         "MQTT_SHARE_GROUP": f"{exchange}-{region}",
                         "METRICS_PORT": str(mqtt_metrics),
                         "BATCH_MAX_WAIT_MS": "20",
@@ -162,8 +160,7 @@ def plane(
         sim_env = child_env(
             work / "home",
             {
-                "MQTT_HOST": mosquitto_server.host,
-                "MQTT_PORT": str(mosquitto_server.port),
+                **mosquitto_server.mqtt_env("simulator"),
                 "NUM_DEVICES": str(FLEET),
                 "PUBLISH_INTERVAL_SECONDS": "0",
                 "FAULT_RATE": "0.05",

@@ -344,6 +344,8 @@ class OperatorProcess:
         self.workdir = workdir
         self.metrics_port, self.health_port = free_ports_in_range(2)
         self.proc: subprocess.Popen[bytes] | None = None
+        #: Extra environment of every start (a test's broker credentials, ...).
+        self.env: dict[str, str] = {}
         self.kubeconfig = service_account_kubeconfig(
             namespace, OPERATOR_SA, workdir / "operator-kubeconfig"
         )
@@ -359,6 +361,7 @@ class OperatorProcess:
             "OPERATOR_HEALTH_PORT": str(self.health_port),
             "ENDPOINTS_TIMEOUT_SECONDS": "30",
             "LOG_LEVEL": "INFO",
+            **self.env,
         }
         env.pop("KUBERNETES_SERVICE_HOST", None)
         log = open(self.workdir / f"operator-{self.runs}.log", "wb")  # noqa: SIM115 - owned by the process

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from paho.mqtt import client as mqtt
 
+from tier0_devenv.credentials import Credential
 from tier0_operator.timeutil import to_rfc3339
 
 
@@ -84,10 +85,12 @@ class RegionApi:
         self._thread.start()
         return self
 
-    def subscribe_canaries(self, host: str, port: int) -> None:
+    def subscribe_canaries(self, host: str, port: int, user: Credential) -> None:
+        """Read canaries as the region's ingest does (``user``: the ingest role)."""
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=f"fake-{self.name}-{self.port}"
         )
+        client.username_pw_set(user.username, user.password)
         subscribed = threading.Event()
 
         def on_connect(c: mqtt.Client, *_: object) -> None:

@@ -18,7 +18,8 @@ from typing import Any, Literal
 import pika
 import redis
 
-from tier0_devenv import infra
+from tier0_devenv import credentials, infra
+from tier0_devenv.credentials import AmqpPermission, Credential, StackCredentials
 from tier0_devenv.processes import (
     ProcessSpec,
     Supervisor,
@@ -27,25 +28,69 @@ from tier0_devenv.processes import (
 )
 
 Kind = Literal["mqtt", "amqp", "redis"]
+#: The suite's own RabbitMQ user: it declares and deletes test queues and exchanges of
+#: any name, which no component may. Components' tests use the component roles.
+HARNESS = "harness"
+HARNESS_AMQP = {HARNESS: AmqpPermission(".*", ".*", ".*")}
 #: Marks a run folder with the pytest process that owns its servers.
 OWNER_FILE = "owner.json"
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where a test server listens. ``url`` is the form each client library takes."""
+    """Where a test server listens and the credentials its clients use (the servers run
+    with authentication on, as in `make up`). ``url`` is the form each client library
+    takes; an AMQP URL carries the suite's own user."""
 
     host: str
     port: int
     kind: Kind = "redis"
+    creds: StackCredentials | None = field(default=None, repr=False, compare=False)
 
     @property
     def url(self) -> str:
         if self.kind == "mqtt":
             return f"mqtt://{self.host}:{self.port}"
         if self.kind == "amqp":
-            return f"amqp://guest:guest@{self.host}:{self.port}/%2F"
+            return self.amqp_url(HARNESS) if self.creds else f"amqp://{self.host}:{self.port}/%2F"
         return f"redis://{self.host}:{self.port}/0"
+
+    def _creds(self) -> StackCredentials:
+        if self.creds is None:
+            raise RuntimeError(f"{self} has no credentials")
+        return self.creds
+
+    @property
+    def password(self) -> str:
+        """Redis' password."""
+        return self._creds().redis_password
+
+    def amqp_url(self, role: str) -> str:
+        return self._creds().amqp_url(role, self.host, self.port)
+
+    def mqtt_user(self, role: str) -> Credential:
+        return self._creds().mqtt[role]
+
+    def redis_env(self) -> dict[str, str]:
+        """REDIS_* as every tier0 component reads them."""
+        return {
+            "REDIS_HOST": self.host,
+            "REDIS_PORT": str(self.port),
+            "REDIS_PASSWORD": self.password,
+        }
+
+    def mqtt_env(self, role: str) -> dict[str, str]:
+        """MQTT_* of a component acting as ``role`` (credentials.MQTT_ACL)."""
+        user = self.mqtt_user(role)
+        return {
+            "MQTT_HOST": self.host,
+            "MQTT_PORT": str(self.port),
+            "MQTT_USERNAME": user.username,
+            "MQTT_PASSWORD": user.password,
+        }
+
+    def redis_client(self, **options: Any) -> redis.Redis:
+        return redis.Redis(host=self.host, port=self.port, password=self.password, **options)
 
 
 def free_ports(count: int) -> list[int]:
@@ -71,6 +116,7 @@ class ServerPool:
 
     run_dir: Path
     supervisor: Supervisor = field(init=False)
+    creds: StackCredentials = field(init=False)
     _started: list[str] = field(default_factory=list)
     _endpoints: dict[str, Endpoint] = field(default_factory=dict)
     _rabbit: infra.RabbitNode | None = None
@@ -78,6 +124,9 @@ class ServerPool:
     def __post_init__(self) -> None:
         self.supervisor = Supervisor(self.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.creds = credentials.load_or_create(
+            self.run_dir, amqp_roles=(*credentials.AMQP_PERMISSIONS, *HARNESS_AMQP)
+        )
         me = {"pid": os.getpid(), "start_ticks": process_start_ticks(os.getpid())}
         (self.run_dir / OWNER_FILE).write_text(json.dumps(me))
 
@@ -89,27 +138,35 @@ class ServerPool:
     def mosquitto(self) -> Endpoint:
         if "mosquitto" not in self._endpoints:
             port = free_port()
-            self._start(infra.mosquitto_specs(self.run_dir, port))
-            self._endpoints["mosquitto"] = Endpoint(infra.LOOPBACK, port, "mqtt")
+            self._start(infra.mosquitto_specs(self.run_dir, port, self.creds))
+            self._endpoints["mosquitto"] = Endpoint(infra.LOOPBACK, port, "mqtt", self.creds)
         return self._endpoints["mosquitto"]
 
     def rabbitmq_node(self) -> infra.RabbitNode:
         if self._rabbit is None:
             port, dist_port, epmd_port = free_ports(3)
-            node = infra.rabbitmq_node(self.run_dir, port, dist_port=dist_port, epmd_port=epmd_port)
+            node = infra.rabbitmq_node(
+                self.run_dir,
+                port,
+                self.creds,
+                dist_port=dist_port,
+                epmd_port=epmd_port,
+                permissions={**credentials.AMQP_PERMISSIONS, **HARNESS_AMQP},
+            )
             self._start(infra.rabbitmq_specs(node))
             self._rabbit = node
         return self._rabbit
 
     def rabbitmq(self) -> Endpoint:
-        return Endpoint(infra.LOOPBACK, self.rabbitmq_node().port, "amqp")
+        return Endpoint(infra.LOOPBACK, self.rabbitmq_node().port, "amqp", self.creds)
 
     def redis(self, region: str) -> Endpoint:
         name = f"redis-{region}"
         if name not in self._endpoints:
             port = free_port()
-            self._start(infra.redis_specs(self.run_dir, port, name=name))
-            self._endpoints[name] = Endpoint(infra.LOOPBACK, port, "redis")
+            password = self.creds.redis_password
+            self._start(infra.redis_specs(self.run_dir, port, name=name, password=password))
+            self._endpoints[name] = Endpoint(infra.LOOPBACK, port, "redis", self.creds)
         return self._endpoints[name]
 
     def reset_rabbitmq(self) -> None:
@@ -178,7 +235,7 @@ def reap_abandoned(pattern_root: Path, pattern: str) -> list[str]:
 
 def clean_redis(endpoint: Endpoint) -> redis.Redis:
     """A decoded RESP2 client on an empty database with no search indexes."""
-    client = redis.Redis(host=endpoint.host, port=endpoint.port, decode_responses=True)
+    client = endpoint.redis_client(decode_responses=True)
     # FLUSHALL empties the indexes but keeps their definitions; drop them so a test that
     # creates an index never trips over the previous test's.
     for index in search_indexes(client):

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pika").setLevel(logging.CRITICAL)
     topology = Topology(exchange=settings.amqp_exchange, queue=settings.queue)
     consumer = ActivityConsumer(
-        settings.amqp_url,
+        settings.amqp_url.get_secret_value(),
         topology,
         BatchWriter(
             redis_client(

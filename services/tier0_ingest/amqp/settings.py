@@ -6,7 +6,7 @@ message naming the variable, instead of a worker writing to the wrong place.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from tier0_common.keys import USERS_ACTIVITY_MAXLEN
 
@@ -16,9 +16,11 @@ from ..settings_base import IngestSettingsBase
 class AmqpIngestSettings(IngestSettingsBase):
     """REGION, REDIS_* and LOG_LEVEL come from IngestSettingsBase; the rest is AMQP's."""
 
-    amqp_url: str = Field(
-        "amqp://guest:guest@localhost:5672/%2F",
-        description="RabbitMQ URL; pika URL query options (heartbeat=30, ...) are honoured",
+    amqp_url: SecretStr = Field(
+        SecretStr("amqp://localhost:5672/%2F"),
+        description="RabbitMQ URL with this component's user and password "
+        "(amqp://USER:PASSWORD@HOST:5672/%2F; a secret, never logged); pika URL query "
+        "options (heartbeat=30, ...) are honoured",
     )
     amqp_exchange: str = Field(
         "tier0.user-activity",

@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             keepalive=settings.mqtt_keepalive,
             qos=settings.mqtt_subscribe_qos,
             clean_session=settings.mqtt_clean_session,
+            username=settings.mqtt_username,
+            password=settings.mqtt_secret,
         ),
         TelemetryWriter(
             RespPipe(settings.redis_host, settings.redis_port, settings.redis_secret),

@@ -6,7 +6,7 @@ message naming the variable, instead of a worker writing to the wrong place.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from tier0_common.catalog import CANARY_TOPIC_ROOT, TOPIC_ROOT
 
@@ -18,6 +18,10 @@ class MqttIngestSettings(IngestSettingsBase):
 
     mqtt_host: str = Field("localhost", description="Mosquitto host")
     mqtt_port: int = Field(1883, ge=1, le=65535, description="Mosquitto port")
+    mqtt_username: str | None = Field(
+        None, description="MQTT user; the broker lets ingest subscribe only (docs/security.md)"
+    )
+    mqtt_password: SecretStr | None = Field(None, description="MQTT password of MQTT_USERNAME")
     mqtt_share_group: str | None = Field(
         None,
         max_length=64,
@@ -64,6 +68,10 @@ class MqttIngestSettings(IngestSettingsBase):
     metrics_port: int = Field(
         9101, ge=0, le=65535, description="Prometheus /metrics port; 0 disables it"
     )
+
+    @property
+    def mqtt_secret(self) -> str | None:
+        return self.mqtt_password.get_secret_value() if self.mqtt_password else None
 
     @property
     def share_group(self) -> str:

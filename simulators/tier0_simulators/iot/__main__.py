@@ -127,6 +127,8 @@ class Simulator:
             settings.mqtt_port,
             f"tier0-sim-iot-{settings.shard_index}-{os.getpid()}",
             max_rate=settings.max_rate,
+            username=settings.mqtt_username,
+            password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None,
         )
         self.stopping = threading.Event()
         self.lost = 0

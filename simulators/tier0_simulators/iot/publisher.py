@@ -61,7 +61,14 @@ class Publisher:
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-            sock.sendall(mqtt_wire.encode_connect(self.client_id, keepalive=self.keepalive))
+            sock.sendall(
+                mqtt_wire.encode_connect(
+                    self.client_id,
+                    keepalive=self.keepalive,
+                    username=self.username,
+                    password=self._password,
+                )
+            )
             decoder = mqtt_wire.Decoder()
             others: list[mqtt_wire.Other] = []
             while not others:

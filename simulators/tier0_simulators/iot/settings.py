@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tier0_common.catalog import SITES
@@ -21,6 +21,12 @@ class IotSimulatorSettings(BaseSettings):
 
     mqtt_host: str = Field("localhost", description="Mosquitto host")
     mqtt_port: int = Field(1883, ge=1, le=65535, description="Mosquitto port")
+    mqtt_username: str | None = Field(
+        None,
+        description="MQTT user; the broker lets the simulator publish under og/field/ only "
+        "(docs/security.md)",
+    )
+    mqtt_password: SecretStr | None = Field(None, description="MQTT password of MQTT_USERNAME")
     num_devices: int = Field(
         100_000, ge=1, le=10_000_000, description="fleet size (types interleave: 1/4 each)"
     )

@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
     publisher = ConfirmedPublisher(
-        settings.amqp_url, settings.amqp_exchange, attempts=settings.user_sim_publish_attempts
+        settings.amqp_url.get_secret_value(),
+        settings.amqp_exchange,
+        attempts=settings.user_sim_publish_attempts,
     )
     log.info(
         "usersim_started",

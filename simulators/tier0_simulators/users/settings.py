@@ -6,7 +6,7 @@ message naming the variable, instead of surfacing as odd behaviour minutes later
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,9 +15,11 @@ class UserSimSettings(BaseSettings):
 
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
 
-    amqp_url: str = Field(
-        "amqp://guest:guest@localhost:5672/%2F",
-        description="RabbitMQ URL; pika URL query options (heartbeat=30, ...) are honoured",
+    amqp_url: SecretStr = Field(
+        SecretStr("amqp://localhost:5672/%2F"),
+        description="RabbitMQ URL with this component's user and password "
+        "(amqp://USER:PASSWORD@HOST:5672/%2F; a secret, never logged); pika URL query "
+        "options (heartbeat=30, ...) are honoured",
     )
     amqp_exchange: str = Field(
         "tier0.user-activity",

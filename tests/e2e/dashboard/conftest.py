@@ -125,8 +125,7 @@ def seeded(
     env = child_env(
         run_dir / "home",
         {
-            "REDIS_HOST": redis_region1.host,
-            "REDIS_PORT": str(redis_region1.port),
+            **redis_region1.redis_env(),
             "AI_LOG_LEVEL": "WARNING",
         },
     )
@@ -143,8 +142,7 @@ def api_service(run_dir: Path, region: str, redis: Endpoint, port: int) -> Servi
         run_dir / "home",
         {
             "REGION": region,
-            "REDIS_HOST": redis.host,
-            "REDIS_PORT": str(redis.port),
+            **redis.redis_env(),
             "API_HOST": "127.0.0.1",
             "API_PORT": str(port),
             "LOG_LEVEL": "WARNING",

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-import redis
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
@@ -40,12 +39,18 @@ def offline_ai() -> AIState:
 
 
 def async_client(endpoint: Endpoint) -> aioredis.Redis:
-    return aioredis.Redis(host=endpoint.host, port=endpoint.port, decode_responses=True, protocol=2)
+    return aioredis.Redis(
+        host=endpoint.host,
+        port=endpoint.port,
+        password=endpoint.password,
+        decode_responses=True,
+        protocol=2,
+    )
 
 
 @pytest.fixture(scope="module")
 def indexed_region1(redis_region1: Endpoint, ai_data: Path, offline_ai: AIState) -> Endpoint:
-    sync = redis.Redis(host=redis_region1.host, port=redis_region1.port)
+    sync = redis_region1.redis_client()
     sync.flushall()
     sync.close()
 

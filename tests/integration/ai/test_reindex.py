@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from pydantic import SecretStr
 
 from tests.support.servers import Endpoint
 from tier0_ai import keys
@@ -25,7 +26,12 @@ LOCAL = "all-MiniLM-L6-v2-onnx-int8"
 
 
 def _reindex(endpoint: Endpoint, data: Path, service: EmbeddingService) -> dict[str, object]:
-    args = argparse.Namespace(redis_host=endpoint.host, redis_port=endpoint.port, data=data)
+    args = argparse.Namespace(
+        redis_host=endpoint.host,
+        redis_port=endpoint.port,
+        redis_password=SecretStr(endpoint.password),
+        data=data,
+    )
     return asyncio.run(reindex(args, service))
 
 

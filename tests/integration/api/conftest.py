@@ -24,6 +24,7 @@ def api_settings(endpoint: Endpoint, **overrides: object) -> Settings:
         region="region1",
         redis_host=endpoint.host,
         redis_port=endpoint.port,
+        redis_password=endpoint.password,
         log_level="WARNING",
         **overrides,  # type: ignore[arg-type]
     )

@@ -69,12 +69,16 @@ def test_mqtt_publish_subscribe_round_trip(mosquitto_server: Endpoint) -> None:
     subscribed: list[bool] = []
 
     sub = mqtt.Client(CallbackAPIVersion.VERSION2)
+    ingest = mosquitto_server.mqtt_user("ingest")
+    sub.username_pw_set(ingest.username, ingest.password)
     sub.on_subscribe = lambda *args: subscribed.append(True)
     sub.on_message = lambda _c, _u, message: received.append(bytes(message.payload))
     sub.connect(mosquitto_server.host, mosquitto_server.port)
     sub.subscribe(topic, qos=1)
     sub.loop_start()
     pub = mqtt.Client(CallbackAPIVersion.VERSION2)
+    simulator = mosquitto_server.mqtt_user("simulator")
+    pub.username_pw_set(simulator.username, simulator.password)
     pub.connect(mosquitto_server.host, mosquitto_server.port)
     pub.loop_start()
     try:
@@ -89,7 +93,8 @@ def test_mqtt_publish_subscribe_round_trip(mosquitto_server: Endpoint) -> None:
 
 
 def test_amqp_publish_consume(rabbitmq_clean: Endpoint) -> None:
-    assert rabbitmq_clean.url == f"amqp://guest:guest@127.0.0.1:{rabbitmq_clean.port}/%2F"
+    harness = rabbitmq_clean.amqp_url("harness")
+    assert rabbitmq_clean.url == harness and harness.startswith("amqp://tier0-harness:")
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_clean.url))
     try:
         channel = connection.channel()

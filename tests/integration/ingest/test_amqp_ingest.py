@@ -67,6 +67,9 @@ def start_worker(rabbitmq_server: Endpoint, tmp_path: Path) -> Iterator[WorkerFa
                 "REGION": region,
                 "REDIS_HOST": infra.LOOPBACK,
                 "REDIS_PORT": str(redis_port),
+                "REDIS_PASSWORD": rabbitmq_server.password,
+                # The suite's user: these tests use exchanges of their own names, which
+                # the ingest role may not declare (tests/integration/security covers it).
                 "AMQP_URL": rabbitmq_server.url,
                 "AMQP_EXCHANGE": exchange,
                 "METRICS_PORT": "0",
@@ -296,7 +299,9 @@ def outage_redis(tier0_servers: ServerPool) -> Iterator[OutageRedis]:
     """A Redis of this test's own, which the test may stop and start again (same port)."""
     port = free_port()
     name = f"redis-amqp-outage-{port}"
-    spec = infra.redis_specs(tier0_servers.run_dir, port, name=name)[0]
+    spec = infra.redis_specs(
+        tier0_servers.run_dir, port, name=name, password=tier0_servers.creds.redis_password
+    )[0]
     tier0_servers.supervisor.start(spec)
 
     def stop() -> None:
@@ -319,7 +324,12 @@ def test_redis_outage_keeps_messages_in_the_queue_until_redis_returns(
     port, stop_redis, start_redis = outage_redis
     metrics_port = free_port()
     start_worker("outage", port, exchange, METRICS_PORT=str(metrics_port))
-    client = redis.Redis(host=infra.LOOPBACK, port=port, decode_responses=True)
+    client = redis.Redis(
+        host=infra.LOOPBACK,
+        port=port,
+        password=tier0_servers.creds.redis_password,
+        decode_responses=True,
+    )
     (warmup,) = _reports(31, ("LON-WEB-01",), 1)
     _publish(rabbitmq_server, exchange, [("LON-WEB-01", orjson.dumps(warmup))])
     wait_for(lambda: client.xlen(USERS_ACTIVITY) == 1, 10, what="the warm-up report")

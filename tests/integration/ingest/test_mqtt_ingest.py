@@ -29,7 +29,7 @@ from tier0_common import mqtt_wire
 from tier0_common.catalog import canary_topic
 from tier0_common.keys import DEVICE_INDEX, DLQ_TELEMETRY, INGEST_LAST, canary_key, device_key
 from tier0_common.schema import Telemetry
-from tier0_devenv import infra
+from tier0_devenv import credentials, infra
 from tier0_devenv.processes import Supervisor
 from tier0_simulators.iot.fleet import expected_final_states
 
@@ -77,10 +77,8 @@ def start_worker(tmp_path: Path, group: str) -> Iterator[WorkerFactory]:
         environ = {
             **os.environ,
             "REGION": region,
-            "REDIS_HOST": redis_at.host,
-            "REDIS_PORT": str(redis_at.port),
-            "MQTT_HOST": mqtt_at.host,
-            "MQTT_PORT": str(mqtt_at.port),
+            **redis_at.redis_env(),
+            **mqtt_at.mqtt_env("ingest"),
             "MQTT_SHARE_GROUP": f"{group}-{region}",
             # Stable per replica in production; unique per started worker here.
             "MQTT_CLIENT_ID": f"{group}-{region}-{len(workers)}",
@@ -120,6 +118,7 @@ def simulate(mqtt_at: Endpoint, record: Path, *args: str) -> list[dict[str, Any]
             "--record", str(record), *args,
         ],
         cwd=REPO, check=True, timeout=120, capture_output=True,
+        env={**os.environ, **mqtt_at.mqtt_env("simulator")},
     )  # fmt: skip
     return [orjson.loads(line) for line in record.read_bytes().splitlines()]
 
@@ -143,10 +142,18 @@ def assert_hashes_match(client: redis.Redis, expected: dict[str, dict[str, Any]]
         assert stored == want, device_id
 
 
-def publish_raw(mqtt_at: Endpoint, messages: list[tuple[str, bytes]]) -> None:
-    """Publish exactly these bytes (QoS 0) and wait until the broker has routed them."""
+def publish_raw(
+    mqtt_at: Endpoint, messages: list[tuple[str, bytes]], role: str = "simulator"
+) -> None:
+    """Publish exactly these bytes (QoS 0) as ``role`` and wait until the broker has
+    routed them."""
+    user = mqtt_at.mqtt_user(role)
     with socket.create_connection((mqtt_at.host, mqtt_at.port), timeout=10) as sock:
-        sock.sendall(mqtt_wire.encode_connect(f"raw-{uuid.uuid4().hex[:6]}"))
+        sock.sendall(
+            mqtt_wire.encode_connect(
+                f"raw-{uuid.uuid4().hex[:6]}", username=user.username, password=user.password
+            )
+        )
         assert sock.recv(4)[:1] == b"\x20"
         sock.sendall(b"".join(mqtt_wire.encode_publish(t.encode(), p) for t, p in messages))
         sock.sendall(mqtt_wire.DISCONNECT)
@@ -260,7 +267,11 @@ def test_bad_messages_are_dead_lettered_and_good_ones_keep_flowing(
         (canary_topic("c1"), b'{"canary_id": "c2", "sent_at": 1}'),
     ]
     fresh = {**sample, "firmware": "9.9.9"}
-    publish_raw(mosquitto_server, [*bad, (topic, orjson.dumps(fresh))])
+    # Each role publishes only its own topics; a whole publish_raw is routed before the
+    # next starts, so the worker sees them in this order.
+    publish_raw(mosquitto_server, bad[:-1])
+    publish_raw(mosquitto_server, bad[-1:], role="canary")
+    publish_raw(mosquitto_server, [(topic, orjson.dumps(fresh))])
     wait_for(lambda: redis1.xlen(DLQ_TELEMETRY) == len(bad), 30, what="7 dead letters")
     reasons = [entry["reason"].split(":")[0] for _, entry in redis1.xrange(DLQ_TELEMETRY)]
     assert reasons == ["bad_json", "invalid", "invalid", "too_large", "invalid",
@@ -273,7 +284,7 @@ def test_bad_messages_are_dead_lettered_and_good_ones_keep_flowing(
     assert worker.metric("tier0_ingest_dead_letters_total") == len(bad)
     assert worker.process.poll() is None
     probe = b'{"canary_id": "probe-1", "sent_at": 1.5}'
-    publish_raw(mosquitto_server, [(canary_topic("probe-1"), probe)])
+    publish_raw(mosquitto_server, [(canary_topic("probe-1"), probe)], role="canary")
     wait_for(lambda: redis1.get(canary_key("probe-1")), 10, what="canary recorded")
     assert 0 < redis1.ttl(canary_key("probe-1")) <= 600
 
@@ -324,11 +335,15 @@ def test_a_2mb_message_and_a_malformed_packet_cost_neither_region_its_session(
 @pytest.fixture
 def private_servers(tmp_path: Path) -> Iterator[tuple[Supervisor, dict[str, Any]]]:
     """A Mosquitto and a Redis this test may stop and start again on the same ports."""
-    supervisor = Supervisor(tmp_path / "run")
+    run = tmp_path / "run"
+    supervisor = Supervisor(run)
+    creds = credentials.load_or_create(run)
     mqtt_port, redis_port = free_port(), free_port()
     specs = {
-        "mqtt": infra.mosquitto_specs(tmp_path / "run", mqtt_port, name="mq-private")[0],
-        "redis": infra.redis_specs(tmp_path / "run", redis_port, name="redis-private")[0],
+        "mqtt": infra.mosquitto_specs(run, mqtt_port, creds, name="mq-private")[0],
+        "redis": infra.redis_specs(
+            run, redis_port, name="redis-private", password=creds.redis_password
+        )[0],
     }
     for spec in specs.values():
         supervisor.start(spec)
@@ -336,8 +351,8 @@ def private_servers(tmp_path: Path) -> Iterator[tuple[Supervisor, dict[str, Any]
         supervisor,
         {
             "specs": specs,
-            "mqtt": Endpoint(infra.LOOPBACK, mqtt_port, "mqtt"),
-            "redis": Endpoint(infra.LOOPBACK, redis_port, "redis"),
+            "mqtt": Endpoint(infra.LOOPBACK, mqtt_port, "mqtt", creds),
+            "redis": Endpoint(infra.LOOPBACK, redis_port, "redis", creds),
         },
     )
     for spec in specs.values():
@@ -351,7 +366,7 @@ def test_worker_survives_redis_and_broker_restarts(
 ) -> None:
     supervisor, servers = private_servers
     mqtt_at, redis_at = servers["mqtt"], servers["redis"]
-    client = redis.Redis(host=redis_at.host, port=redis_at.port, decode_responses=True)
+    client = redis_at.redis_client(decode_responses=True)
     worker = start_worker("region1", redis_at, mqtt_at)
     simulate(mqtt_at, tmp_path / "a.jsonl", "--devices", "100", "--rounds", "1", "--seed", "1")
     wait_for(lambda: site_messages(client) == 100, 30, what="first 100 messages")

@@ -235,7 +235,9 @@ def test_failing_canary_blocks_and_a_passing_one_lets_through(
     regions: dict[str, RegionApi],
     mosquitto_server,  # type: ignore[no-untyped-def]
 ) -> None:
-    regions["region2"].subscribe_canaries(mosquitto_server.host, mosquitto_server.port)
+    regions["region2"].subscribe_canaries(
+        mosquitto_server.host, mosquitto_server.port, mosquitto_server.mqtt_user("ingest")
+    )
     regions["region2"].state.ingest_canaries = False  # the broker -> region2 path is broken
     make_group(
         gates={
@@ -247,6 +249,8 @@ def test_failing_canary_blocks_and_a_passing_one_lets_through(
             }
         }
     )
+    canary = mosquitto_server.mqtt_user("canary")
+    operator.env.update(CANARY_MQTT_USERNAME=canary.username, CANARY_MQTT_PASSWORD=canary.password)
     operator.start()
     namespace.apply(failover("canary-fails", "region1", "region2"))
 

@@ -13,7 +13,7 @@ from tier0_devenv.processes import ProcessSpec, Supervisor, process_alive, proce
 
 def test_endpoint_urls_by_kind() -> None:
     assert Endpoint("127.0.0.1", 1883, "mqtt").url == "mqtt://127.0.0.1:1883"
-    assert Endpoint("127.0.0.1", 5672, "amqp").url == "amqp://guest:guest@127.0.0.1:5672/%2F"
+    assert Endpoint("127.0.0.1", 5672, "amqp").url == "amqp://127.0.0.1:5672/%2F"
     assert Endpoint("127.0.0.1", 6379, "redis").url == "redis://127.0.0.1:6379/0"
 
 

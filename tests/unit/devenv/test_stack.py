@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.support.servers import free_port
-from tier0_devenv import cli, stack
+from tier0_devenv import cli, credentials, stack
 from tier0_devenv.processes import DevenvError, ProcessSpec, Supervisor, TcpCheck, process_alive
 from tier0_devenv.settings import DevenvSettings
 from tier0_devenv.steps import Progress, Step
@@ -69,8 +69,30 @@ def test_region2_apps_talk_to_region2_redis(tmp_path: Path) -> None:
         "1883", "9101", "6379",
     )  # fmt: skip
     amqp = _specs(settings, "ingest-amqp-region2")["ingest-amqp-region2"]
-    assert amqp.env["AMQP_URL"] == "amqp://guest:guest@127.0.0.1:5672/%2F"
+    ingest = credentials.of_run(settings).amqp["ingest"]
+    assert amqp.env["AMQP_URL"] == (f"amqp://tier0-ingest:{ingest.password}@127.0.0.1:5672/%2F")
     assert amqp.env["METRICS_PORT"] == "9112"
+
+
+def test_each_component_gets_its_own_broker_identity(tmp_path: Path) -> None:
+    settings = DevenvSettings(run_dir=tmp_path)
+    users = {
+        name: _specs(settings, name)[name].env.get("MQTT_USERNAME")
+        for name in ("ingest-mqtt-region1", "sim-iot")
+    }
+    assert users == {"ingest-mqtt-region1": "tier0-ingest", "sim-iot": "tier0-simulator"}
+    operator = _specs(settings, "operator")["operator"]
+    assert operator.env["CANARY_MQTT_USERNAME"] == "tier0-canary"
+    assert (
+        _specs(settings, "sim-users")["sim-users"]
+        .env["AMQP_URL"]
+        .startswith("amqp://tier0-simulator:")
+    )
+    # One generated Redis password, the same for the store and its clients.
+    store = _specs(settings, "redis-region1")["redis-region1"]
+    api = _specs(settings, "api-region1")["api-region1"]
+    assert api.env["REDIS_PASSWORD"] == credentials.of_run(settings).redis_password
+    assert all(api.env["REDIS_PASSWORD"] not in arg for arg in store.argv)
 
 
 def test_env_overrides_reach_the_simulator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
