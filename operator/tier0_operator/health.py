@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 from paho.mqtt import publish
-from paho.mqtt.client import MQTTException
+from paho.mqtt.exception import MQTTException
 
 from tier0_operator.cluster import Cluster
 from tier0_operator.spec import CanarySpec, RegionSpec
