@@ -37,8 +37,12 @@ class Publisher:
         keepalive: int = 60,
         max_rate: float = 0.0,
         connect_timeout: float = 5.0,
+        username: str | None = None,
+        password: str | None = None,
     ) -> None:
         self.host = host
+        self.username = username
+        self._password = password
         self.port = port
         self.client_id = client_id
         self.keepalive = keepalive
