@@ -39,13 +39,17 @@ def mosquitto_specs(
     bind_all: bool = False,
     acl: Mapping[str, tuple[str, ...]] = credentials.MQTT_ACL,
     anonymous_acl: tuple[str, ...] = (),
+    message_size_limit: int = MQTT_MESSAGE_SIZE_LIMIT,
 ) -> list[ProcessSpec]:
     """One Mosquitto broker: no anonymous clients, a password and ACL per component
     (credentials.MQTT_ACL), in-memory, sized for a 100k-device fleet.
 
-    ``anonymous_acl`` is for benchmarks only, whose C baselines (mosquitto_pub/sub)
-    connect without credentials: it admits anonymous clients to those topics, so the
-    broker still checks an ACL on every message as in `make up`."""
+    ``anonymous_acl`` is for benchmarks, whose C baselines (mosquitto_pub/sub) connect
+    without credentials, and for the MQTT conformance tests, which exercise the wire
+    protocol on topics of their own: it admits anonymous clients to those topics, so
+    the broker still checks an ACL on every message as in `make up`.
+    ``message_size_limit`` 0 lifts the limit, for tests of a subscriber's own defence
+    against huge messages (a broker configured by someone else)."""
     folder = run_dir / name
     conf = folder / "mosquitto.conf"
     passwords = folder / "passwords"
@@ -57,7 +61,7 @@ def mosquitto_specs(
         f"allow_anonymous {'true' if anonymous_acl else 'false'}",
         f"password_file {passwords}",
         f"acl_file {acl_file}",
-        f"message_size_limit {MQTT_MESSAGE_SIZE_LIMIT}",
+        f"message_size_limit {message_size_limit}",
         "persistence false",
         # Bursts from 100k devices must queue, not drop, for slow subscribers.
         "max_queued_messages 100000",

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from paho.mqtt import publish
@@ -29,6 +29,9 @@ from paho.mqtt.exception import MQTTException
 
 from tier0_operator.cluster import Cluster
 from tier0_operator.spec import CanarySpec, RegionSpec
+
+if TYPE_CHECKING:
+    from paho.mqtt.publish import AuthParameter
 from tier0_operator.timeutil import maybe_from_rfc3339
 
 CANARY_TOPIC = "tier0/canary/{canary_id}"
@@ -152,7 +155,7 @@ def canary_gate(
     target: RegionSpec,
     canary: CanarySpec,
     *,
-    auth: dict[str, str] | None = None,
+    auth: AuthParameter | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> GateResult:

@@ -7,8 +7,13 @@ is one documented environment variable (docs/operator.md, "Configuration").
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from paho.mqtt.publish import AuthParameter
 
 
 class Settings(BaseSettings):
@@ -39,11 +44,11 @@ class Settings(BaseSettings):
     canary_mqtt_password: SecretStr | None = Field(default=None, alias="CANARY_MQTT_PASSWORD")
 
     @property
-    def canary_mqtt_auth(self) -> dict[str, str] | None:
+    def canary_mqtt_auth(self) -> AuthParameter | None:
         """paho's ``auth`` argument (None when no user name is configured)."""
         if not self.canary_mqtt_username:
             return None
-        auth = {"username": self.canary_mqtt_username}
+        auth: AuthParameter = {"username": self.canary_mqtt_username}
         if self.canary_mqtt_password is not None:
             auth["password"] = self.canary_mqtt_password.get_secret_value()
         return auth

@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.support.servers import Endpoint
+from tests.support.servers import Endpoint, free_port
 from tests.support.wait import wait_for
 from tier0_common import mqtt_wire
 from tier0_common.mqtt_wire import Decoded, Decoder, PacketType
+from tier0_devenv import credentials, infra
+from tier0_devenv.processes import Supervisor
 
 pytestmark = pytest.mark.integration
 
@@ -75,12 +77,28 @@ class Client:
 ClientFactory = Callable[[], Client]
 
 
+@pytest.fixture(scope="module")
+def open_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    """A private Mosquitto that admits anonymous clients to every topic: these tests
+    check the wire protocol on topics of their own, not who may use which topic
+    (tests/integration/security/test_brokers.py does, on the suite's broker)."""
+    run = tmp_path_factory.mktemp("mqtt-conformance")
+    supervisor = Supervisor(run)
+    (spec,) = infra.mosquitto_specs(
+        run, free_port(), credentials.load_or_create(run), name="mq-conformance",
+        anonymous_acl=("topic readwrite #",),
+    )  # fmt: skip
+    supervisor.start(spec)
+    yield Endpoint(infra.LOOPBACK, spec.ports[0], "mqtt")
+    supervisor.stop(spec.name)
+
+
 @pytest.fixture
-def clients(mosquitto_server: Endpoint) -> Iterator[ClientFactory]:
+def clients(open_broker: Endpoint) -> Iterator[ClientFactory]:
     made: list[Client] = []
 
     def make() -> Client:
-        made.append(Client(mosquitto_server))
+        made.append(Client(open_broker))
         return made[-1]
 
     yield make
@@ -153,10 +171,10 @@ def test_persistent_session_keeps_and_resends_what_was_not_acked(clients: Client
     assert last.got.publishes == []
 
 
-def test_connack_refuses_an_unknown_protocol_level(mosquitto_server: Endpoint) -> None:
+def test_connack_refuses_an_unknown_protocol_level(open_broker: Endpoint) -> None:
     frame = bytearray(mqtt_wire.encode_connect(f"old-{uuid.uuid4().hex[:6]}"))
     frame[8] = 3  # protocol level 3 with the name "MQTT" is not a level Mosquitto takes
-    client = Client(mosquitto_server)
+    client = Client(open_broker)
     try:
         client.send(bytes(frame))
         _, code = mqtt_wire.parse_connack(client.wait_other(PacketType.CONNACK))

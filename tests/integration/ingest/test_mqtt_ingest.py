@@ -23,7 +23,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.redis_data import device_mapping
-from tests.support.servers import Endpoint, free_port
+from tests.support.servers import Endpoint, ServerPool, free_port
 from tests.support.wait import wait_for
 from tier0_common import mqtt_wire
 from tier0_common.catalog import canary_topic
@@ -289,8 +289,21 @@ def test_bad_messages_are_dead_lettered_and_good_ones_keep_flowing(
     assert 0 < redis1.ttl(canary_key("probe-1")) <= 600
 
 
+@pytest.fixture
+def unlimited_mosquitto(tier0_servers: ServerPool) -> Iterator[Endpoint]:
+    """The suite's identities and ACL on a broker without a message size limit."""
+    port = free_port()
+    (spec,) = infra.mosquitto_specs(
+        tier0_servers.run_dir, port, tier0_servers.creds, name=f"mq-unlimited-{port}",
+        message_size_limit=0,
+    )  # fmt: skip
+    tier0_servers.supervisor.start(spec)
+    yield Endpoint(infra.LOOPBACK, port, "mqtt", tier0_servers.creds)
+    tier0_servers.supervisor.stop(spec.name)
+
+
 def test_a_2mb_message_and_a_malformed_packet_cost_neither_region_its_session(
-    mosquitto_server: Endpoint,
+    unlimited_mosquitto: Endpoint,
     redis_region1: Endpoint,
     redis_region2: Endpoint,
     redis1: redis.Redis,
@@ -300,7 +313,10 @@ def test_a_2mb_message_and_a_malformed_packet_cost_neither_region_its_session(
 ) -> None:
     """One device's 2 MB message once made both regions drop their sessions together.
     Now each worker steps over it (dead letter `too_large`, the session kept); a
-    malformed packet is the broker's to refuse (it drops that device only)."""
+    malformed packet is the broker's to refuse (it drops that device only). Our brokers
+    drop such a message themselves (message_size_limit, tests/integration/security);
+    this broker has no limit, so the worker's own defence is what is tested."""
+    mosquitto_server = unlimited_mosquitto
     workers = [
         start_worker("region1", redis_region1, mosquitto_server),
         start_worker("region2", redis_region2, mosquitto_server),
@@ -312,7 +328,12 @@ def test_a_2mb_message_and_a_malformed_packet_cost_neither_region_its_session(
     assert len(huge) > 2_000_000
     publish_raw(mosquitto_server, [(topic, huge)])
     with socket.create_connection((mosquitto_server.host, mosquitto_server.port), 10) as sock:
-        sock.sendall(mqtt_wire.encode_connect(f"bad-{uuid.uuid4().hex[:6]}"))
+        user = mosquitto_server.mqtt_user("simulator")
+        sock.sendall(
+            mqtt_wire.encode_connect(
+                f"bad-{uuid.uuid4().hex[:6]}", username=user.username, password=user.password
+            )
+        )
         assert sock.recv(4)[:1] == b"\x20"
         sock.sendall(b"\x30\x05\x00\x09og/")  # topic length runs past the packet
         sock.settimeout(10)
