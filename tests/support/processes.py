@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.servers import Endpoint
 from tests.support.wait import wait_for
 
 #: Variables that would make a child process reach real clusters or paid APIs.
@@ -92,7 +93,7 @@ def run_module(module: str, args: list[str], env: dict[str, str], timeout: float
 
 
 def start_region_api(
-    workdir: Path, redis_host: str, redis_port: int, region: str, port: int, **extra: str
+    workdir: Path, redis: Endpoint, region: str, port: int, **extra: str
 ) -> Service:
     """``python -m tier0_api`` for `region` on 127.0.0.1:`port`, as a pod runs it (no
     Kubernetes credentials, failover endpoints off), started and Ready."""
@@ -100,8 +101,7 @@ def start_region_api(
         workdir / f"home-{region}",
         {
             "REGION": region,
-            "REDIS_HOST": redis_host,
-            "REDIS_PORT": str(redis_port),
+            **redis.redis_env(),
             "API_HOST": "127.0.0.1",
             "API_PORT": str(port),
             "FAILOVER_ENABLED": "false",

@@ -91,8 +91,7 @@ def two_regions(
     old_port, new_port = free_ports(2)
     old = start_region_api(
         tmp_path,
-        redis_region1.host,
-        redis_region1.port,
+        redis_region1,
         "region1",
         old_port,
         SHUTDOWN_DRAIN_SECONDS="3",
@@ -101,8 +100,7 @@ def two_regions(
     )
     new = start_region_api(
         tmp_path,
-        redis_region1.host,
-        redis_region1.port,
+        redis_region1,
         "region2",
         new_port,
         CONNECTION_MAX_AGE_SECONDS="0.5",

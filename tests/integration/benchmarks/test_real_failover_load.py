@@ -35,8 +35,7 @@ def regions(tmp_path: Path, redis_region1: Endpoint) -> Iterator[tuple[int, int]
             started.append(
                 start_region_api(
                     tmp_path,
-                    redis_region1.host,
-                    redis_region1.port,
+                    redis_region1,
                     region,
                     port,
                     CONNECTION_MAX_AGE_SECONDS="0.5",
