@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: help deps up down status test test-unit bench lint
+.PHONY: help deps up down status cluster cluster-down cluster-status test test-unit bench lint
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -19,7 +19,16 @@ down: ## Stop everything `make up` started, and nothing else
 status: ## Show what `make up` started and whether it is healthy
 	@$(VENV)/python -m tier0_devenv status
 
-test: deps lint ## Lint, then run the whole test suite (unit, integration, end-to-end, operator on a real API server)
+cluster: deps ## A real single-node Kubernetes cluster here (containerd, kubelet, kube-proxy, CoreDNS) with the chart installed; needs root
+	@$(VENV)/python -m tier0_devenv.node up
+
+cluster-down: ## Stop `make cluster` and remove everything it left on the host (processes, links, rules, mounts, cgroups, folders)
+	@$(VENV)/python -m tier0_devenv.node down
+
+cluster-status: ## Show the real node's daemons and whether they run
+	@$(VENV)/python -m tier0_devenv.node status
+
+test: deps lint ## Lint, then run the whole test suite (unit, integration, end-to-end, operator on a real API server, real node)
 	@$(VENV)/python -m pytest
 
 test-unit: ## Fast unit tests only (no servers)

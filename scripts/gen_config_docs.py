@@ -49,6 +49,11 @@ COMPONENTS: tuple[tuple[str, str, str], ...] = (
         "python -m tier0_devenv.k8s",
         "tier0_devenv.k8s.settings:K8sSettings",
     ),
+    (
+        "Real single-node cluster (make cluster)",
+        "python -m tier0_devenv.node",
+        "tier0_devenv.node.settings:NodeSettings",
+    ),
 )
 
 HEADER = """# Configuration reference

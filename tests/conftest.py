@@ -1,6 +1,6 @@
 """Suite-wide options and the real-server fixtures every integration test shares.
 
-`--fast` (or TIER0_TESTS=unit) deselects the integration, e2e and k8s tests for a quick
+`--fast` (or TIER0_TESTS=unit) deselects the integration, e2e, k8s and node tests for a quick
 loop; the default runs everything, as CI does. Servers are session-scoped and start
 lazily (see tests/support/servers.py); the function-scoped clients hand each test a
 clean database.
@@ -17,7 +17,7 @@ import redis
 from tests.support.k8s import k8s_cluster  # noqa: F401  (session-scoped local control plane)
 from tests.support.servers import Endpoint, ServerPool, clean_redis, reap_abandoned
 
-SLOW_MARKERS = ("integration", "e2e", "k8s")
+SLOW_MARKERS = ("integration", "e2e", "k8s", "node")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -25,7 +25,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--fast",
         action="store_true",
         default=False,
-        help="deselect integration, e2e and k8s tests (same as TIER0_TESTS=unit)",
+        help="deselect integration, e2e, k8s and node tests (same as TIER0_TESTS=unit)",
     )
 
 

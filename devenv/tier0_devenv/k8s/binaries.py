@@ -28,6 +28,9 @@ BINARY_NAMES = (
     "helm",
 )
 BUILD_HINT = f"run {BUILD_SCRIPT} (20-35 minutes cold; cached afterwards)"
+#: The real node's own binaries (`build.sh --node`, a cache dir of their own).
+NODE_BINARY_NAMES = ("kubelet", "kube-proxy", "coredns")
+NODE_BUILD_HINT = f"run {BUILD_SCRIPT} --node (5-10 minutes cold; cached afterwards)"
 
 
 @dataclass(frozen=True)
@@ -52,21 +55,57 @@ class K8sBinaries:
         return self.bin_dir.parent / "kwok-stages"
 
     def missing(self) -> list[str]:
-        names = [n for n in BINARY_NAMES if not os.access(self.path(n), os.X_OK)]
+        names = _missing(self.bin_dir, BINARY_NAMES)
         if not self.kwok_stages_dir.is_dir():
             names.append("kwok-stages/")
         return names
 
 
-def bin_dir() -> Path:
-    """The folder build.sh would fill now; $TIER0_K8S_BIN_DIR overrides it."""
-    override = os.environ.get("TIER0_K8S_BIN_DIR")
+def bin_dir(*, node: bool = False) -> Path:
+    """The folder build.sh would fill now; $TIER0_K8S_BIN_DIR (control plane) or
+    $TIER0_NODE_BIN_DIR (node binaries) overrides it."""
+    override = os.environ.get("TIER0_NODE_BIN_DIR" if node else "TIER0_K8S_BIN_DIR")
     if override:
         return Path(override)
+    target = ["--node"] if node else []
     out = subprocess.run(
-        [str(BUILD_SCRIPT), "--print-bin-dir"], check=True, capture_output=True, text=True
+        [str(BUILD_SCRIPT), *target, "--print-bin-dir"], check=True, capture_output=True, text=True
     )
     return Path(out.stdout.strip())
+
+
+def _build(*args: str) -> Path:
+    """Run build.sh with its progress on stderr; return the bin dir it printed last."""
+    result = subprocess.run([str(BUILD_SCRIPT), *args], stdout=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        raise BinaryMissing(
+            f"{BUILD_SCRIPT} {' '.join(args)} failed with code {result.returncode} (its output "
+            "above names the step); re-run it to resume"
+        )
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+def _missing(directory: Path, names: tuple[str, ...]) -> list[str]:
+    return [n for n in names if not os.access(directory / n, os.X_OK)]
+
+
+def ensure_node_binaries(*, build: bool = True) -> Path:
+    """The bin dir holding kubelet, kube-proxy and coredns, built first if allowed."""
+    found = bin_dir(node=True)
+    missing = _missing(found, NODE_BINARY_NAMES)
+    if not missing:
+        return found
+    if not build:
+        raise BinaryMissing(f"missing {', '.join(missing)} in {found}: {NODE_BUILD_HINT}")
+    print(
+        f"[tier0_devenv.k8s] building {', '.join(missing)} via {BUILD_SCRIPT} --node",
+        file=sys.stderr,
+    )
+    built = _build("--node")
+    still = _missing(built, NODE_BINARY_NAMES)
+    if still:
+        raise BinaryMissing(f"build finished but {', '.join(still)} missing in {built}")
+    return built
 
 
 def ensure_binaries(*, build: bool = True) -> K8sBinaries:
@@ -82,13 +121,7 @@ def ensure_binaries(*, build: bool = True) -> K8sBinaries:
     if not build:
         raise BinaryMissing(f"missing {', '.join(missing)} in {found.bin_dir}: {BUILD_HINT}")
     print(f"[tier0_devenv.k8s] building {', '.join(missing)} via {BUILD_SCRIPT}", file=sys.stderr)
-    result = subprocess.run([str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True)
-    if result.returncode != 0:
-        raise BinaryMissing(
-            f"{BUILD_SCRIPT} failed with code {result.returncode} (its output above names "
-            "the step); re-run it to resume"
-        )
-    built = K8sBinaries(Path(result.stdout.strip().splitlines()[-1]))
+    built = K8sBinaries(_build())
     still = built.missing()
     if still:
         raise BinaryMissing(f"build finished but {', '.join(still)} missing in {built.bin_dir}")

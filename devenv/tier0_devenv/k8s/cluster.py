@@ -65,6 +65,9 @@ class LocalCluster:
     `ClusterPorts.fixed()`. ``build`` lets start() run devenv/k8s/build.sh when the
     binaries are missing (a cold build takes 20-35 minutes). ``service_account_admission``
     turns the apiserver's ServiceAccount admission plugin back on (see components.Layout).
+    ``node_ip`` prepares the control plane for a real kubelet at that address
+    (tier0_devenv.node): no kwok and no fake nodes, ServiceAccount admission on (real
+    pods mount their tokens), and the apiserver reachable from pods.
     """
 
     def __init__(
@@ -76,13 +79,17 @@ class LocalCluster:
         build: bool = False,
         start_timeout: float = 180.0,
         service_account_admission: bool = False,
+        node_ip: str | None = None,
     ) -> None:
         self.workdir = Path(workdir).resolve()
         self.ports = ports or self._recorded_ports() or ClusterPorts.fixed()
-        self.nodes = nodes
+        self.node_ip = node_ip
+        self.nodes = 0 if node_ip else nodes
         self.build = build
         self.start_timeout = start_timeout
-        self.service_account_admission = service_account_admission
+        self.service_account_admission = service_account_admission or node_ip is not None
+        #: The daemons in start order (kwok only plays the kubelet of fake nodes).
+        self.daemons = START_ORDER if node_ip is None else START_ORDER[:-1]
         self.kubeconfig = self.workdir / "kubeconfig"
         self.server = f"https://{components.LOOPBACK}:{self.ports.apiserver}"
         self.logs_dir = self.workdir / "logs"
@@ -115,7 +122,7 @@ class LocalCluster:
     @property
     def pki(self) -> Pki:
         if self._pki is None:
-            self._pki = ensure_pki(self.workdir / "pki")
+            self._pki = ensure_pki(self.workdir / "pki", self.node_ip)
         return self._pki
 
     @property
@@ -172,6 +179,7 @@ class LocalCluster:
             etcd_client_port=self.ports.etcd_client,
             etcd_peer_port=self.ports.etcd_peer,
             service_account_admission=self.service_account_admission,
+            node_ip=self.node_ip,
         )
         write_kubeconfig(self.kubeconfig, self.server, self.pki)
         (self.workdir / STATE_FILE).write_text(json.dumps(asdict(self.ports)) + "\n")
@@ -180,8 +188,9 @@ class LocalCluster:
             components.apiserver(layout),
             components.controller_manager(layout),
             components.scheduler(layout),
-            components.kwok(layout),
         ]
+        if self.node_ip is None:
+            specs.append(components.kwok(layout))
         try:
             for spec in specs:
                 self._supervisor.start(spec)
@@ -194,7 +203,8 @@ class LocalCluster:
 
     def _wait_usable(self, layout: components.Layout, began: float) -> None:
         probe = layout.probe()
-        self.kubectl("apply", "-f", "-", input=json.dumps(node_list(self.nodes)))
+        if self.nodes:
+            self.kubectl("apply", "-f", "-", input=json.dumps(node_list(self.nodes)))
 
         def nodes_ready() -> bool:
             for index in range(self.nodes):
@@ -228,18 +238,18 @@ class LocalCluster:
             time.sleep(_POLL_SECONDS)
 
     def _check_alive(self) -> None:
-        for name in START_ORDER:
+        for name in self.daemons:
             if self._supervisor.owned_pid(name) is None:
                 log = self._supervisor.log_path(name)
                 raise StartFailed(f"{name} is not running; last lines of {log}:\n{tail(log)}")
 
     def stop(self) -> None:
         """Stop every daemon this work dir records, in reverse start order."""
-        for name in reversed(START_ORDER):
+        for name in reversed(self.daemons):
             self._supervisor.stop(name)
 
     def status(self) -> list[ProcessStatus]:
-        return [self._supervisor.status(name) for name in START_ORDER]
+        return [self._supervisor.status(name) for name in self.daemons]
 
     def __enter__(self) -> LocalCluster:
         return self.start()

@@ -48,6 +48,10 @@ class Layout:
     #: (before the `default` ServiceAccount exists) and a server-side dry-run of a chart
     #: whose pods name a ServiceAccount the same chart creates are both rejected.
     service_account_admission: bool = False
+    #: Address of a real node (tier0_devenv.node): the apiserver then listens on every
+    #: address and advertises this one, so pods reach it through the `kubernetes`
+    #: Service, and it authenticates to that node's kubelet with a client certificate.
+    node_ip: str | None = None
 
     @property
     def server(self) -> str:
@@ -89,9 +93,8 @@ def apiserver(layout: Layout) -> ProcessSpec:
         argv=[
             str(layout.binaries.path("kube-apiserver")),
             f"--etcd-servers=http://{LOOPBACK}:{layout.etcd_client_port}",
-            f"--bind-address={LOOPBACK}",
-            f"--advertise-address={LOOPBACK}",
             f"--secure-port={layout.apiserver_port}",
+            *_address_flags(layout),
             f"--tls-cert-file={pki.serving_cert}",
             f"--tls-private-key-file={pki.serving_key}",
             f"--client-ca-file={pki.ca_cert}",
@@ -103,9 +106,6 @@ def apiserver(layout: Layout) -> ProcessSpec:
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--allow-privileged=true",
             f"--cert-dir={layout.workdir / 'apiserver-certs'}",
-            # The "kubernetes" Endpoints would list 127.0.0.1, which Endpoints
-            # validation rejects; nothing in a fake-node cluster dials it anyway.
-            "--endpoint-reconciler-type=none",
             *_admission_flags(layout),
         ],
         ports=[layout.apiserver_port],
@@ -113,6 +113,26 @@ def apiserver(layout: Layout) -> ProcessSpec:
         start_timeout=90.0,
         install_hint=HINT,
     )
+
+
+def _address_flags(layout: Layout) -> list[str]:
+    if layout.node_ip is None:
+        return [
+            f"--bind-address={LOOPBACK}",
+            f"--advertise-address={LOOPBACK}",
+            # The "kubernetes" Endpoints would list 127.0.0.1, which Endpoints
+            # validation rejects; nothing in a fake-node cluster dials it anyway.
+            "--endpoint-reconciler-type=none",
+        ]
+    pki = layout.pki
+    return [
+        "--bind-address=0.0.0.0",
+        f"--advertise-address={layout.node_ip}",
+        f"--kubelet-client-certificate={pki.kubelet_client_cert}",
+        f"--kubelet-client-key={pki.kubelet_client_key}",
+        # The node's Hostname address is its name, which nothing resolves.
+        "--kubelet-preferred-address-types=InternalIP,Hostname",
+    ]
 
 
 def _admission_flags(layout: Layout) -> list[str]:

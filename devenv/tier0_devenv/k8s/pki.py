@@ -65,6 +65,15 @@ class Pki:
     def token_file(self) -> Path:
         return self.dir / "tokens.csv"
 
+    @property
+    def kubelet_client_cert(self) -> Path:
+        """The apiserver's client certificate towards a real kubelet (logs, exec)."""
+        return self.dir / "apiserver-kubelet-client.crt"
+
+    @property
+    def kubelet_client_key(self) -> Path:
+        return self.dir / "apiserver-kubelet-client.key"
+
 
 def _openssl(*args: str) -> None:
     subprocess.run(["openssl", *args], check=True, capture_output=True)
@@ -75,8 +84,13 @@ def _rsa_key(path: Path) -> None:
     path.chmod(0o600)
 
 
-def ensure_pki(directory: Path) -> Pki:
-    """Create whatever is missing under ``directory``; existing files are kept."""
+def ensure_pki(directory: Path, node_ip: str | None = None) -> Pki:
+    """Create whatever is missing under ``directory``; existing files are kept.
+
+    With ``node_ip`` (a real node), the serving certificate also names that address,
+    which pods reach the apiserver on, and the apiserver gets a client certificate in
+    system:masters that the kubelet's webhook authorizer accepts.
+    """
     if shutil.which("openssl") is None:
         raise BinaryMissing("openssl not found: run scripts/install.sh (apt package openssl)")
     directory.mkdir(parents=True, exist_ok=True)
@@ -107,7 +121,7 @@ def ensure_pki(directory: Path) -> Pki:
             "basicConstraints=CA:FALSE\n"
             "keyUsage=critical,digitalSignature,keyEncipherment\n"
             "extendedKeyUsage=serverAuth\n"
-            f"subjectAltName={','.join(SERVING_SANS)}\n"
+            f"subjectAltName={','.join(_sans(node_ip))}\n"
         )
         _openssl(
             "x509", "-req", "-in", str(csr), "-CA", str(pki.ca_cert), "-CAkey", str(pki.ca_key),
@@ -116,4 +130,31 @@ def ensure_pki(directory: Path) -> Pki:
         csr.unlink()
     if not pki.service_account_key.exists():
         _rsa_key(pki.service_account_key)
+    if node_ip is not None and not pki.kubelet_client_cert.exists():
+        _client_cert(pki, "kube-apiserver-kubelet-client")
     return pki
+
+
+def _sans(node_ip: str | None) -> tuple[str, ...]:
+    return SERVING_SANS if node_ip is None else (*SERVING_SANS, f"IP:{node_ip}")
+
+
+def _client_cert(pki: Pki, common_name: str) -> None:
+    _rsa_key(pki.kubelet_client_key)
+    csr = pki.dir / "client.csr"
+    ext = pki.dir / "client.ext"
+    _openssl(
+        "req", "-new", "-key", str(pki.kubelet_client_key),
+        "-subj", f"/O={ADMIN_GROUP}/CN={common_name}", "-out", str(csr),
+    )  # fmt: skip
+    ext.write_text(
+        "basicConstraints=CA:FALSE\n"
+        "keyUsage=critical,digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=clientAuth\n"
+    )
+    _openssl(
+        "x509", "-req", "-in", str(csr), "-CA", str(pki.ca_cert), "-CAkey", str(pki.ca_key),
+        "-CAcreateserial", "-days", _DAYS, "-extfile", str(ext), "-out", str(pki.kubelet_client_cert),
+    )  # fmt: skip
+    csr.unlink()
+    ext.unlink()

@@ -1,0 +1,7 @@
+"""Entry point for `python -m tier0_devenv.node`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
