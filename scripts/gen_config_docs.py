@@ -54,6 +54,11 @@ COMPONENTS: tuple[tuple[str, str, str], ...] = (
         "python -m tier0_devenv.node",
         "tier0_devenv.node.settings:NodeSettings",
     ),
+    (
+        "Local images (no registry)",
+        "python -m tier0_devenv.images",
+        "tier0_devenv.images.settings:ImagesSettings",
+    ),
 )
 
 HEADER = """# Configuration reference

@@ -72,7 +72,7 @@ def test_kind_maps_the_kind_scenario_node_ports(helm_cli: Helm) -> None:
 
 def test_dockerfile_matches_what_the_chart_runs() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
+    assert dockerfile.startswith("#") and "ARG BASE_IMAGE=python:3.11-slim" in dockerfile
     assert "PYTHONPATH=/app/services:/app/simulators:/app/operator" in dockerfile
     assert "USER 10001:10001" in dockerfile  # the chart's runAsUser
     for folder in ("services", "simulators", "operator"):
