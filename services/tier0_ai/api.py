@@ -98,6 +98,8 @@ def images_router(services: RegionServices) -> APIRouter:
                     embedded=h.embedded,
                     url=image_url(h.image_id),
                     tags=h.tags,
+                    caption_from=h.caption_from,
+                    note=h.note,
                 )
                 for h in result.hits
             ],

@@ -25,7 +25,7 @@ CATEGORIES: Final[dict[str, str]] = {
     "oil_gas": "oil and gas",
 }
 
-_CATEGORY_PATTERNS: Final = (
+CATEGORY_PATTERNS: Final = (
     ("turbine", re.compile(r"\b(wind )?turbines?\b", re.I)),
     ("thermal_engine", re.compile(r"\b(thermal|engines?|generator sets?|generators?)\b", re.I)),
     ("electrical_rotor", re.compile(r"\b(rotors?|electrical|electric|motors?)\b", re.I)),
@@ -92,7 +92,7 @@ def extract(text: str) -> dict[str, set[str]]:
     Category words only count when one category is named; a query naming several
     ("turbines and rotors") does not filter by category.
     """
-    categories = {name for name, pattern in _CATEGORY_PATTERNS if pattern.search(text)}
+    categories = {name for name, pattern in CATEGORY_PATTERNS if pattern.search(text)}
     sites = {m.upper() for m in _SITE.findall(text)}
     attrs: set[str] = set()
     if _NO_HAT.search(text):
@@ -115,6 +115,27 @@ def extract(text: str) -> dict[str, set[str]]:
 
 
 # --------------------------------------------------------------------------- queries
+
+#: How a stand-in caption words a scene attribute read from a file name.
+TAG_WORDS: Final = {
+    "no_hardhat": "workers without hard hats",
+    "hardhat": "workers wearing hard hats",
+    "tablet": "an engineer with a tablet",
+    "smoke": "smoke",
+    "leak": "a leak",
+    "night": "at night",
+    "day": "by day",
+}
+#: Scene attribute -> its words, in the order a query is read (hatless before hats).
+SCENE_PATTERNS: Final = (
+    ("no_hardhat", _NO_HAT),
+    ("hardhat", _HAT),
+    ("tablet", _TABLET),
+    ("smoke", _SMOKE),
+    ("leak", _LEAK),
+    ("night", _NIGHT),
+    ("day", _DAY),
+)
 
 _NEGATED = re.compile(
     r"\b(?:without|with no|with no visible|no|not|free of|absent|lacking|excluding|minus)\s+"
@@ -237,21 +258,13 @@ def read_query(text: str) -> QueryReading:
     for m in t.find(_NOT_DAY):
         r.include.add("night")
         applied("time_of_day", m.group(0), ["night"])
-    for name, pattern in (
-        ("no_hardhat", _NO_HAT),
-        ("hardhat", _HAT),
-        ("tablet", _TABLET),
-        ("smoke", _SMOKE),
-        ("leak", _LEAK),
-        ("night", _NIGHT),
-        ("day", _DAY),
-    ):
+    for name, pattern in SCENE_PATTERNS:
         for m in t.find(pattern):
             if name == "day" and "night" in r.include:
                 continue
             r.include.add(name)
             applied("time_of_day" if name in ("day", "night") else "tags", m.group(0), [name])
-    matches = [(name, m) for name, pattern in _CATEGORY_PATTERNS for m in t.find(pattern)]
+    matches = [(name, m) for name, pattern in CATEGORY_PATTERNS for m in t.find(pattern)]
     named = {name for name, _m in matches}
     if len(named) == 1:
         r.category = named

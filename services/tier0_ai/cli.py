@@ -15,6 +15,7 @@ import json
 import os
 import sys
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 import redis
@@ -87,7 +88,12 @@ async def _load_images(
 ) -> dict[str, object]:
     report = image_loader.load_folder(folder)
     counts = await image_store.index_images(client, service, report.images)
-    return {"images": len(report.images), "indexed": counts, "skipped": report.skipped}
+    return {
+        "images": len(report.images),
+        "indexed": counts,
+        "skipped": report.skipped,
+        "files": [{k: v for k, v in asdict(f).items() if v} for f in report.files],
+    }
 
 
 async def _load_logs(client: aioredis.Redis, files: list[Path]) -> dict[str, object]:

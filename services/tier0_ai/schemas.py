@@ -48,6 +48,12 @@ class ImageResult(BaseModel):
     embedded: Literal["image", "caption"]
     url: str
     tags: list[str]
+    caption_from: str = Field(
+        default="", description="annotation/json or txt sidecar/captions.json/file name"
+    )
+    note: str | None = Field(
+        default=None, description="set when the image matched on its file name only"
+    )
 
 
 class NotUnderstoodModel(BaseModel):

@@ -1,10 +1,21 @@
-"""Load a folder of images (the generated corpus or a user's own) with their captions.
+"""Load a folder tree of images (the generated corpus or a user's own) with captions.
 
-A caption comes from, in order: a ``{stem}.json`` sidecar (an annotation as written
-by :mod:`.corpus`, or any object with ``caption`` and optional ``site_id`` and
-``category``), a ``{stem}.txt`` sidecar, an entry in ``captions.json``
-(file name -> caption), or the file name. Files that are not decodable images, are
-too large or have bad sidecars are skipped with the reason, never fatal.
+Real image sets are laid out as folders ("turbines/WY-ALPHA/IMG_0042.jpg"), so the
+loader descends every subfolder. For each image, in order:
+
+- a ``{stem}.json`` sidecar: an annotation as written by :mod:`.corpus`, or any object
+  with ``caption`` and optional ``site_id`` and ``category``;
+- a ``{stem}.txt`` sidecar;
+- an entry in a ``captions.json`` in its folder or any folder above it (keyed by file
+  name or by path relative to that captions file);
+- otherwise no caption: the folder and file names stand in for one.
+
+Category and site come from the sidecar, else from the caption's words, else from the
+folder and file names ("turbines", "oil-gas", "wy_alpha", "Texas Bravo", "Alaska");
+names that map to nothing are reported. Every file gets a line in the report saying
+what was done (loaded with which caption source, category and site and where they came
+from, or skipped and why). Files that are not decodable images, are too large or have
+bad sidecars are skipped with the reason, never fatal.
 """
 
 from __future__ import annotations
@@ -21,12 +32,18 @@ from pydantic import ValidationError
 from tier0_common.catalog import SITE_IDS
 
 from .. import attributes
+from ..names import REGION, SITE_STATE, Text, fuzzy_spans, site_aliases
 from .annotation import ImageAnnotation, caption
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
 UNSPECIFIED = "unspecified"
+#: caption_from of an image that had no caption: its folder and file names stand in.
+FILE_NAME = "file name"
+CAPTIONS = "captions.json"
+MANIFEST = "manifest.json"
+SIDECARS = {".json", ".txt"}
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]+")
 
 
@@ -42,12 +59,31 @@ class LoadedImage:
     mime: str = "image/png"
     annotation: dict[str, object] | None = None
     source: str = ""
+    #: Where the caption came from; FILE_NAME means there was none.
+    caption_from: str = "annotation sidecar"
+
+
+@dataclass(slots=True)
+class FileReport:
+    """What the loader did with one file."""
+
+    file: str
+    action: str  # loaded | skipped | ignored
+    image_id: str = ""
+    caption_from: str = ""
+    category: str = ""
+    category_from: str = ""
+    site: str = ""
+    site_from: str = ""
+    unmapped: list[str] = field(default_factory=list)
+    reason: str = ""
 
 
 @dataclass(slots=True)
 class LoadReport:
     images: list[LoadedImage] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    files: list[FileReport] = field(default_factory=list)
 
 
 def from_annotation(a: ImageAnnotation, data: bytes | None = None, source: str = "") -> LoadedImage:
@@ -81,9 +117,67 @@ def _decode(path: Path, data: bytes) -> str:
     return MIME[fmt]
 
 
-def _from_sidecars(path: Path, data: bytes, mime: str, captions: dict[str, str]) -> LoadedImage:
+_GENERIC = re.compile(
+    r"^(img|image|images|dsc|dscn|dcim|pxl|photo|photos|pic|pics|picture|pictures|"
+    r"jpe?g|png|webp|gif|copy|final|edited|raw|\d+|[a-z])$",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class PathNames:
+    """What a file's folder and file names say: category, site, and unmapped words."""
+
+    category: str = UNSPECIFIED
+    category_from: str = ""
+    site: str = UNSPECIFIED
+    site_from: str = ""
+    tags: set[str] = field(default_factory=set)
+    unmapped: list[str] = field(default_factory=list)
+
+
+def path_names(rel: Path) -> PathNames:
+    """Read the folder names and the file stem of ``rel`` (relative to the loaded root)."""
+    out = PathNames()
+    parts = [*rel.parent.parts, rel.stem]
+    for i, part in enumerate(parts):
+        where = "file name" if i == len(parts) - 1 else f"folder '{part}'"
+        words = re.sub(r"[_.\-]+", " ", part)
+        t = Text(words)
+        for value, _text, _m in fuzzy_spans(t, site_aliases()):
+            if out.site == UNSPECIFIED:
+                out.site, out.site_from = value, where
+        for m in t.find(REGION):
+            sites = [s for s, state in SITE_STATE.items() if state.lower() == m.group(1).lower()]
+            if len(sites) == 1 and out.site == UNSPECIFIED:
+                out.site, out.site_from = sites[0], where
+            elif not sites:
+                out.unmapped.append(m.group(1))
+        found = attributes.extract(t.rest())["category"]
+        if found and out.category == UNSPECIFIED:
+            out.category, out.category_from = next(iter(found)), where
+        for _name, pattern in attributes.CATEGORY_PATTERNS:
+            t.find(pattern)
+        for tag, pattern in attributes.SCENE_PATTERNS:
+            if t.find(pattern) and not (tag == "day" and "night" in out.tags):
+                out.tags.add(tag)
+        out.unmapped += [w for w in re.findall(r"[A-Za-z0-9]+", t.rest()) if not _GENERIC.match(w)]
+    return out
+
+
+def _fallback_caption(names: PathNames, rel: Path) -> str:
+    what = attributes.CATEGORIES.get(names.category, "image").capitalize()
+    where = f" at {names.site}" if names.site != UNSPECIFIED else ""
+    scene = "".join(f", {attributes.TAG_WORDS[t]}" for t in sorted(names.tags))
+    return f"{what}{where}{scene} (no caption; from the file {rel.as_posix()})"
+
+
+def _from_sidecars(
+    path: Path, rel: Path, data: bytes, mime: str, captions: dict[Path, str]
+) -> tuple[LoadedImage, FileReport]:
     sidecar = path.with_suffix(".json")
     meta: dict[str, object] = {}
+    names = path_names(rel)
     if sidecar.is_file():
         meta = json.loads(sidecar.read_text())
         if not isinstance(meta, dict):
@@ -97,21 +191,44 @@ def _from_sidecars(path: Path, data: bytes, mime: str, captions: dict[str, str])
         if annotation is not None:
             loaded = from_annotation(annotation, data, str(path))
             loaded.mime = mime
-            return loaded
+            return loaded, FileReport(
+                str(path),
+                "loaded",
+                loaded.image_id,
+                "annotation sidecar",
+                loaded.category,
+                "annotation",
+                loaded.site_id,
+                "annotation",
+            )
     text = path.with_suffix(".txt")
-    found = meta.get("caption") or (text.read_text().strip() if text.is_file() else None)
-    found = found or captions.get(path.name) or path.stem.replace("_", " ").replace("-", " ")
+    caption_from = "json sidecar" if meta.get("caption") else ""
+    found = meta.get("caption")
+    if not found and text.is_file():
+        found, caption_from = text.read_text().strip(), "txt sidecar"
+    if not found and path.resolve() in captions:
+        found, caption_from = captions[path.resolve()], "captions.json"
+    if not found:
+        found, caption_from = _fallback_caption(names, rel), FILE_NAME
     text_caption = str(found)[:2000]
     named = attributes.extract(text_caption)
-    site = str(meta.get("site_id") or next(iter(named["site"]), UNSPECIFIED)).upper()
+    if caption_from == FILE_NAME:
+        # the stand-in caption says what the names say; credit the names
+        named = {"site": set(), "category": set(), "attrs": names.tags}
+    site, site_from = str(meta.get("site_id") or "").upper(), "sidecar"
+    if site not in SITE_IDS and named["site"]:
+        site, site_from = next(iter(named["site"])), "caption"
     if site not in SITE_IDS:
-        site = UNSPECIFIED
-    category = str(meta.get("category") or next(iter(named["category"]), UNSPECIFIED))
+        site, site_from = names.site, names.site_from
+    category, category_from = str(meta.get("category") or ""), "sidecar"
+    if category not in attributes.CATEGORIES and named["category"]:
+        category, category_from = next(iter(named["category"])), "caption"
     if category not in attributes.CATEGORIES:
-        category = UNSPECIFIED
-    image_id = _ID_UNSAFE.sub("-", path.stem)[:120] or "image"
-    return LoadedImage(
-        image_id=f"user-{image_id}",
+        category, category_from = names.category, names.category_from
+    stem = "-".join([*rel.parent.parts, rel.stem])
+    image_id = f"user-{_ID_UNSAFE.sub('-', stem)[:120] or 'image'}"
+    loaded = LoadedImage(
+        image_id=image_id,
         caption=text_caption,
         site_id=site,
         category=category,
@@ -120,29 +237,69 @@ def _from_sidecars(path: Path, data: bytes, mime: str, captions: dict[str, str])
         data=data,
         mime=mime,
         source=str(path),
+        caption_from=caption_from,
     )
+    return loaded, FileReport(
+        str(path),
+        "loaded",
+        image_id,
+        caption_from,
+        category,
+        category_from or "not mapped",
+        site,
+        site_from or "not mapped",
+        names.unmapped if caption_from == FILE_NAME or UNSPECIFIED in (category, site) else [],
+    )
+
+
+def _captions(root: Path, report: LoadReport) -> dict[Path, str]:
+    """Every captions.json under ``root``: image path -> caption (the nearest file wins)."""
+    out: dict[Path, str] = {}
+    files = sorted(root.rglob(CAPTIONS), key=lambda p: len(p.parts), reverse=True)
+    for captions_file in files:
+        try:
+            raw = json.loads(captions_file.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+            report.skipped.append((str(captions_file), f"bad {CAPTIONS}: {exc}"))
+            report.files.append(FileReport(str(captions_file), "skipped", reason=str(exc)))
+            continue
+        if not isinstance(raw, dict):
+            report.skipped.append((str(captions_file), f"{CAPTIONS} is not a JSON object"))
+            continue
+        for key, text in raw.items():
+            out.setdefault((captions_file.parent / str(key)).resolve(), str(text))
+    return out
+
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith(".") for part in rel.parts)
 
 
 def load_folder(folder: Path) -> LoadReport:
     report = LoadReport()
     if not folder.is_dir():
         report.skipped.append((str(folder), "not a folder"))
+        report.files.append(FileReport(str(folder), "skipped", reason="not a folder"))
         return report
-    captions: dict[str, str] = {}
-    captions_file = folder / "captions.json"
-    if captions_file.is_file():
-        try:
-            raw = json.loads(captions_file.read_text())
-            captions = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            report.skipped.append((str(captions_file), f"bad captions.json: {exc}"))
-    for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in EXTENSIONS or not path.is_file():
+    captions = _captions(folder, report)
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if not path.is_file() or _hidden(rel) or path.name == CAPTIONS:
+            continue
+        if path.suffix.lower() not in EXTENSIONS:
+            if path.suffix.lower() not in SIDECARS and path.name != MANIFEST:
+                report.files.append(
+                    FileReport(str(path), "ignored", reason="not an image or a caption file")
+                )
             continue
         try:
             data = path.read_bytes()
             mime = _decode(path, data)
-            report.images.append(_from_sidecars(path, data, mime, captions))
+            loaded, line = _from_sidecars(path, rel, data, mime, captions)
         except (ValueError, OSError, UnicodeDecodeError) as exc:
             report.skipped.append((str(path), str(exc)))
+            report.files.append(FileReport(str(path), "skipped", reason=str(exc)))
+            continue
+        report.images.append(loaded)
+        report.files.append(line)
     return report

@@ -28,6 +28,7 @@ from tier0_common.search_index import index_exists
 
 from .. import attributes, keys
 from ..embeddings.service import EmbeddingService
+from .loader import FILE_NAME
 
 
 @dataclass(slots=True)
@@ -39,6 +40,13 @@ class ImageHit:
     score: float
     embedded: str
     tags: list[str]
+    caption_from: str = ""
+
+    @property
+    def note(self) -> str | None:
+        if self.caption_from == FILE_NAME and self.embedded == "caption":
+            return FILE_NAME_ONLY
+        return None
 
 
 @dataclass(slots=True)
@@ -55,7 +63,12 @@ class ImageSearchResult:
 
 
 #: What a KNN hit returns (plus its distance).
-HIT_FIELDS = ("image_id", "site", "category", "caption", "embedded", "tags")
+HIT_FIELDS = ("image_id", "site", "category", "caption", "embedded", "tags", "caption_from")
+#: What a hit says when only its folder and file names described it.
+FILE_NAME_ONLY = (
+    "no caption: matched on its folder and file names only (load a caption or a sidecar "
+    "to describe it)"
+)
 
 
 class NoImageIndex(LookupError):
@@ -113,6 +126,7 @@ async def _knn(
             score=round(1.0 - float(f["dist"]), 4),
             embedded=f.get("embedded", "caption"),
             tags=[t for t in f.get("tags", "").split(",") if t],
+            caption_from=f.get("caption_from", ""),
         )
         for _, f in search_docs(reply)
     ]

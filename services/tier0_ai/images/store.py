@@ -81,6 +81,7 @@ async def _write_meta(client: aioredis.Redis, images: Sequence[LoadedImage]) -> 
             "synthetic": "1" if img.synthetic else "0",
             "mime": img.mime,
             "source": img.source,
+            "caption_from": img.caption_from,
             "annotation": json.dumps(img.annotation) if img.annotation else "",
         }
         if img.data is not None:
@@ -124,6 +125,7 @@ async def _write_vectors(
                 "tags": ",".join(sorted(img.tags)),
                 "model": name,
                 "embedded": what,
+                "caption_from": img.caption_from,
                 "vec": np.asarray(vec, dtype=np.float32).tobytes(),
             },
         )
