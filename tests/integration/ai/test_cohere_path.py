@@ -28,11 +28,11 @@ pytestmark = pytest.mark.integration
 LOCAL = "all-MiniLM-L6-v2-onnx-int8"
 
 
-def _settings(fake: FakeCohere) -> Settings:
+def _settings(fake: FakeCohere, timeout_s: float = 2.0) -> Settings:
     return Settings(
         cohere_api_key="test-key",
         cohere_base_url=fake.url,
-        cohere_timeout_s=2.0,
+        cohere_timeout_s=timeout_s,
         cohere_max_retries=2,
     )
 
@@ -41,7 +41,10 @@ def _settings(fake: FakeCohere) -> Settings:
 def cohere_region(fake_cohere: FakeCohere, redis_region2: Endpoint, ai_data: Path) -> Endpoint:
     """Region2 indexed with both models once; the tests only read it."""
     fake_cohere.set_mode("ok")
-    ai = AIState.create(_settings(fake_cohere))
+    # Indexing embeds every passage in one call to the fake server (which runs the
+    # local model): on a loaded machine that can take longer than the 2 s the tests'
+    # timeout cases rely on, and a slow fixture is not what those tests check.
+    ai = AIState.create(_settings(fake_cohere, timeout_s=60.0))
 
     async def load() -> None:
         client = async_client(redis_region2)
