@@ -1,9 +1,9 @@
 """Real traffic through failovers on the real-node cluster: does any request fail?
 
 Until `make cluster` every failover moved EndpointSlices of kwok fake pods, and no
-request ever crossed one. This benchmark sends a constant stream of idempotent GETs
-(default 500 requests/s, open loop: each request leaves at its scheduled time whatever
-the previous ones do) through the group Service of the chart installed by
+request ever crossed one. This benchmark has vegeta send a constant stream of
+idempotent GETs (default 500 requests/s, open loop: each request leaves at its
+scheduled time whatever the previous ones do) through the group Service of the chart installed by
 `make cluster` (python -m tier0_devenv.node up), answered by real region API pods,
 while
 
@@ -29,10 +29,13 @@ the node's kube-proxy), and the run is bounded (--max-seconds).
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
 import platform
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -55,7 +58,7 @@ from tier0_common.failover_crd import (
 )
 from tier0_operator.health import pod_is_ready
 from tier0_operator.kube import Kube, connect
-from tier0_operator.timeutil import maybe_from_rfc3339, to_rfc3339
+from tier0_operator.timeutil import from_rfc3339, maybe_from_rfc3339, to_rfc3339
 
 REPO = Path(__file__).resolve().parents[1]
 #: Where `make cluster` (tier0_devenv.node) writes the cluster's admin kubeconfig.
@@ -88,7 +91,8 @@ class BenchError(RuntimeError):
 
 @dataclass(frozen=True)
 class Sample:
-    """One request: when it was due, sent and answered (monotonic seconds)."""
+    """One request: when it was due, sent and answered (monotonic seconds); vegeta's
+    pacer sends on schedule, so due is its send time."""
 
     due: float
     start: float
@@ -102,12 +106,72 @@ class Sample:
         return self.error is None and self.status == 200
 
 
+VEGETA_MODULE = "github.com/tsenart/vegeta/v12"
+VEGETA_VERSION = "v12.13.0"
+
+
+def vegeta_binary() -> Path:
+    """vegeta: $VEGETA, else built once from the Go module proxy into the tools cache.
+
+    A Go client keeps 500 requests/s open loop with a few % of a core; a Python client
+    on the same 2 shared cores could not (httpx needed ~2 ms of CPU per request here).
+    """
+    override = os.environ.get("VEGETA")
+    if override:
+        return Path(override)
+    cache = Path(os.environ.get("TIER0_CACHE", Path.home() / ".cache" / "tier0"))
+    home = cache / "tools" / f"vegeta-{VEGETA_VERSION}"
+    binary = home / "vegeta"
+    if binary.is_file():
+        return binary
+    go = shutil.which("go")
+    if go is None:
+        raise BenchError(
+            "vegeta is not built and there is no `go` to build it: install Go (as for "
+            "devenv/k8s/build.sh) or set $VEGETA to a vegeta binary"
+        )
+    print(
+        f"[bench] building vegeta {VEGETA_VERSION} from the Go module proxy into {home} (once)",
+        file=sys.stderr,
+    )
+    home.mkdir(parents=True, exist_ok=True)
+    built = subprocess.run(
+        [go, "install", f"{VEGETA_MODULE}@{VEGETA_VERSION}"],
+        env={**os.environ, "GOBIN": str(home), "CGO_ENABLED": "0"},
+        capture_output=True,
+        text=True,
+    )
+    if built.returncode != 0 or not binary.is_file():
+        raise BenchError(f"building vegeta failed:\n{built.stderr[-2000:]}")
+    return binary
+
+
+def parse_result(line: str, wall_offset: float) -> Sample:
+    """One line of `vegeta encode --to json` as a Sample (monotonic times)."""
+    result = json.loads(line)
+    start = from_rfc3339(result["timestamp"]) - wall_offset
+    headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+    region = (headers.get(REGION_HEADER) or [None])[0]
+    code = int(result.get("code") or 0)
+    return Sample(
+        due=start,
+        start=start,
+        end=start + int(result["latency"]) / 1e9,
+        status=code or None,
+        region=region,
+        error=result.get("error") or None,
+    )
+
+
 @dataclass
 class LoadGenerator:
-    """`rate` GETs per second of `url + path`, open loop, on keep-alive connections.
+    """`rate` GETs per second of `url + path` from vegeta (open loop: its pacer sends
+    each request on schedule whatever the earlier ones do; keep-alive connections,
+    honouring `Connection: close` and retrying an idempotent GET whose idle connection
+    the server had closed, as Go's and browsers' HTTP clients do).
 
-    Runs its own event loop on a thread; `samples` grows as answers arrive. Bounded by
-    `max_seconds` whatever the caller does.
+    `samples` grows as results stream in; `stop()` ends the attack (SIGINT, vegeta
+    flushes) and returns them. Bounded by `max_seconds` whatever the caller does.
     """
 
     url: str
@@ -115,61 +179,63 @@ class LoadGenerator:
     max_seconds: float
     path: str = PATH
     timeout: float = 5.0
-    connections: int = 64
     samples: list[Sample] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _attack: subprocess.Popen[bytes] | None = None
+    _encode: subprocess.Popen[str] | None = None
+    _reader: threading.Thread | None = None
 
     def start(self) -> LoadGenerator:
         if self.rate <= 0 or self.max_seconds <= 0:
             raise ValueError("rate and max_seconds must be positive")
-        self._thread = threading.Thread(target=asyncio.run, args=(self._run(),), daemon=True)
-        self._thread.start()
+        vegeta = str(vegeta_binary())
+        wall_offset = time.time() - time.monotonic()
+        self._attack = subprocess.Popen(
+            [
+                vegeta,
+                "attack",
+                f"-rate={self.rate:g}/1s",
+                f"-duration={self.max_seconds:g}s",
+                f"-timeout={self.timeout:g}s",
+                "-max-body=0",
+                "-keepalive=true",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self._attack.stdin is not None
+        self._attack.stdin.write(f"GET {self.url.rstrip('/')}{self.path}\n".encode())
+        self._attack.stdin.close()
+        self._encode = subprocess.Popen(
+            [vegeta, "encode", "--to", "json"],
+            stdin=self._attack.stdout,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+        def read() -> None:
+            assert self._encode is not None and self._encode.stdout is not None
+            for line in self._encode.stdout:
+                if line.strip():
+                    self.samples.append(parse_result(line, wall_offset))
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
         return self
 
     def stop(self) -> list[Sample]:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(self.timeout + 10)
+        for proc in (self._attack, self._encode):
+            if proc is None:
+                continue
+            if proc is self._attack and proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(self.timeout + 10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        if self._reader is not None:
+            self._reader.join(10)
         return sorted(self.samples, key=lambda s: s.start)
-
-    async def _one(self, client: httpx.AsyncClient, due: float) -> None:
-        start = time.monotonic()
-        try:
-            response = await client.get(self.path)
-            sample = Sample(
-                due,
-                start,
-                time.monotonic(),
-                response.status_code,
-                response.headers.get(REGION_HEADER),
-            )
-        except httpx.HTTPError as exc:
-            sample = Sample(due, start, time.monotonic(), None, None, type(exc).__name__)
-        self.samples.append(sample)
-
-    async def _run(self) -> None:
-        limits = httpx.Limits(
-            max_connections=self.connections, max_keepalive_connections=self.connections
-        )
-        tasks: set[asyncio.Task[None]] = set()
-        async with httpx.AsyncClient(
-            base_url=self.url, limits=limits, timeout=self.timeout
-        ) as client:
-            began = time.monotonic()
-            sent = 0
-            while not self._stop.is_set():
-                due = began + sent / self.rate
-                if due - began > self.max_seconds:
-                    break
-                delay = due - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                task = asyncio.create_task(self._one(client, due))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                sent += 1
-            await asyncio.gather(*tasks)
 
 
 # --- judging samples (pure) -----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The real-node benchmark's load generator against real region API processes.
+"""The real-node benchmark's load generator (vegeta) against real region API processes.
 
 A Service-like forwarder (tests/support/tcp_proxy.py) sits in front of region1, then a
 port nothing listens on (every request fails, as with a Service without endpoints),
@@ -22,8 +22,8 @@ from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.integration
 
-#: Low enough for a Python API process on a busy 2-core machine to keep up with.
-RATE = 50.0
+#: Low enough for two Python API processes on a busy 2-core machine to keep up with.
+RATE = 100.0
 
 
 @pytest.fixture

@@ -16,9 +16,11 @@ from benchmarks.real_failover import (
     first_answer_from,
     main,
     other,
+    parse_result,
     report,
     summarize,
 )
+from tier0_operator.timeutil import from_rfc3339
 
 
 def ok(start: float, region: str = "region1", took: float = 0.01) -> Sample:
@@ -102,3 +104,24 @@ def test_bad_arguments_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--rate", "0"])
     assert exc.value.code == 2
     assert "--rate" in capsys.readouterr().err
+
+
+def test_vegeta_results_become_samples() -> None:
+    ok_line = (
+        '{"attack":"","seq":2,"code":200,"timestamp":"2026-11-30T05:06:21.5Z",'
+        '"latency":127875942,"bytes_out":0,"bytes_in":0,"error":"","method":"GET",'
+        '"url":"http://x/","headers":{"X-Tier0-Region":["region2"],"Server":["uvicorn"]}}'
+    )
+    refused = (
+        '{"attack":"","seq":3,"code":0,"timestamp":"2026-11-30T05:06:22Z","latency":1000000,'
+        '"bytes_out":0,"bytes_in":0,"error":"Get \\"http://x/\\": connection refused",'
+        '"method":"GET","url":"http://x/","headers":null}'
+    )
+    offset = 1_800_000_000.0
+    sample = parse_result(ok_line, offset)
+    assert sample.ok and sample.region == "region2" and sample.status == 200
+    assert sample.start == pytest.approx(from_rfc3339("2026-11-30T05:06:21.5Z") - offset)
+    assert sample.end - sample.start == pytest.approx(0.127875942)
+    failed_sample = parse_result(refused, offset)
+    assert not failed_sample.ok and failed_sample.status is None
+    assert "connection refused" in (failed_sample.error or "")
