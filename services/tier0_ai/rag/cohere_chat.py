@@ -1,13 +1,17 @@
 """Cohere chat with documents: Cohere writes the answer, citing passage ids.
 
-Guard: every number in Cohere's answer must appear in the documents it was given
-(or in the question); otherwise the answer is rejected and the caller falls back to
-the offline composition, with a log line. Any API failure (401, 429 after the SDK's
+Document questions: Cohere answers from the retrieved passages. Analytic questions:
+the question is interpreted and its figures computed first (rag/understand.py,
+rag/analytic.py); Cohere only writes prose around them. Guard, both ways: every number
+in Cohere's answer must appear in what it was given (passages, or the computed
+figures) or in the question; otherwise the answer is rejected and the caller falls
+back to the offline composition, with a log line. Any API failure (401, 429 after the SDK's
 retries, timeout) is a fallback too.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -29,6 +33,16 @@ PREAMBLE = (
 )
 
 
+FIGURES_PREAMBLE = (
+    "You phrase answers to questions about industrial field records. The figures were "
+    "computed exactly from the records and are given in the document; the question was "
+    "already interpreted, and the document says which constraints were applied, not "
+    "understood or not found. Write a short answer around those figures. Copy every "
+    "number exactly; never estimate, round, add or compute a number. Keep every caveat "
+    "and the note that the data is synthetic."
+)
+
+
 def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
@@ -46,16 +60,42 @@ class CohereChat:
         self.model = settings.cohere_chat_model
 
     def answer(self, question: str, sources: list[Source]) -> tuple[str, list[str]]:
-        """(answer text, cited source ids). Raises EmbeddingUnavailable-style errors as
-        :class:`ChatUnavailable`."""
+        """(answer text, cited source ids) for a document question. Raises
+        :class:`ChatUnavailable` on an API failure or a number found in no source."""
         documents = [
             {"id": s.id, "data": {"title": s.title, "snippet": s.snippet}} for s in sources
         ]
+        allowed = numbers(question) | {
+            n for s in sources for n in numbers(f"{s.title} {s.snippet}")
+        }
+        return self._chat(PREAMBLE, question, documents, allowed, "in any source")
+
+    def prose(self, question: str, computed: str, figures: dict[str, Any]) -> str:
+        """Prose around figures already computed from the records (the question was
+        interpreted first; ``computed`` is the offline answer stating them). Raises
+        :class:`ChatUnavailable` when the model writes a number that is not one of them."""
+        documents = [
+            {"id": "computed-figures", "data": {"title": "Computed figures", "snippet": computed}}
+        ]
+        allowed = numbers(question) | numbers(computed) | numbers(json.dumps(figures))
+        text, _ = self._chat(
+            FIGURES_PREAMBLE, question, documents, allowed, "in the computed figures"
+        )
+        return text
+
+    def _chat(
+        self,
+        preamble: str,
+        question: str,
+        documents: list[dict[str, Any]],
+        allowed: set[str],
+        where: str,
+    ) -> tuple[str, list[str]]:
         try:
             reply = self._client.chat(
                 model=self.model,
                 messages=[
-                    {"role": "system", "content": PREAMBLE},
+                    {"role": "system", "content": preamble},
                     {"role": "user", "content": question},
                 ],
                 documents=documents,
@@ -72,13 +112,10 @@ class CohereChat:
         text = "".join(getattr(item, "text", "") or "" for item in content).strip()
         if not text:
             raise ChatUnavailable("cohere", "empty answer")
-        allowed = numbers(question) | {
-            n for s in sources for n in numbers(f"{s.title} {s.snippet}")
-        }
         invented = numbers(text) - allowed
         if invented:
             raise ChatUnavailable(
-                "cohere", f"answer has numbers not in any source: {sorted(invented)[:5]}"
+                "cohere", f"answer has numbers not {where}: {sorted(invented)[:5]}"
             )
         cited: list[str] = []
         for citation in reply.message.citations or []:

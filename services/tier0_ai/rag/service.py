@@ -54,7 +54,28 @@ class DiagnosticsService:
                 i.intent = "count"
             answer = await self._analytic(client, question, i, vocab)
         answer.interpretation = i.to_dict()
+        if self.chat is not None and answer.found:
+            await self._phrase(answer)
         return answer
+
+    async def _phrase(self, answer: Answer) -> None:
+        """With Cohere: the model rewrites the computed answer as prose; a number it
+        invents rejects its text and the computed answer stands."""
+        assert self.chat is not None
+        try:
+            answer.answer = await asyncio.to_thread(
+                self.chat.prose,
+                answer.question,
+                answer.answer,
+                {**answer.figures, "interpretation": answer.interpretation},
+            )
+            answer.generator = f"cohere/{self.chat.model}"
+        except ChatUnavailable as exc:
+            answer.fallback_reason = f"{exc.backend} chat {exc.reason}"
+            log.warning(
+                "cohere chat failed; answering with the computed figures offline",
+                reason=exc.reason,
+            )
 
     def _refuse(self, question: str, route: str, i: Interpretation) -> Answer:
         return Answer(

@@ -5,6 +5,7 @@ on 401, 429 after retries and timeouts, each with a log line that says so."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.servers import Endpoint
+from tier0_ai.docs import corpus as doc_corpus
 from tier0_ai.docs import loader as doc_loader
 from tier0_ai.docs import store as doc_store
 from tier0_ai.images import loader as image_loader
@@ -54,6 +56,8 @@ def cohere_region(fake_cohere: FakeCohere, redis_region2: Endpoint, ai_data: Pat
             counts = await image_store.index_images(client, ai.embeddings, images)
             docs = doc_loader.load_folder(ai_data / "docs").documents
             counts.update(await doc_store.index_documents(client, ai.embeddings, docs))
+            incidents = doc_corpus.load_incidents(ai_data / "incidents.jsonl")
+            await doc_store.store_incidents(client, incidents)
             assert all(counts.values()), counts
         finally:
             await client.aclose()
@@ -178,3 +182,55 @@ def test_chat_failures_answer_offline(
     )
     events = _events(caplog, warnings_logged, "cohere chat failed; answering offline")
     assert events and reason in str(events[0]["reason"])
+
+
+BP_2024 = "How many safety incidences occurred in BP operations in 2024?"
+
+
+def _bp_2024(ai_data: Path) -> int:
+    records = [json.loads(line) for line in (ai_data / "incidents.jsonl").read_text().splitlines()]
+    return sum(r["operator"] == "BP" and r["date"].startswith("2024") for r in records)
+
+
+def test_analytic_questions_are_computed_first_and_cohere_only_phrases_them(  # type: ignore[no-untyped-def]
+    cohere_api, ai_data: Path
+) -> None:
+    client, fake = cohere_api
+    body = client.post("/api/diagnostics/query", json={"question": BP_2024}).json()
+    total = _bp_2024(ai_data)
+    assert body["figures"]["total"] == total
+    applied = {(c["field"], tuple(c["values"])) for c in body["interpretation"]["applied"]}
+    assert applied == {("operator", ("BP",)), ("date", ("2024",))}
+    assert body["generator"] == "cohere/command-a-03-2025" and body["fallback_reason"] is None
+    path, request, _ = fake.requests[-1]
+    assert path == "/v2/chat" and fake.count("/v2/chat") == 1
+    (document,) = request["documents"]
+    assert document["id"] == "computed-figures"
+    assert document["data"]["snippet"].startswith(f"{total} safety incident")
+    assert body["answer"].startswith(f"Per the synthetic documents: {total} safety incident")
+
+
+def test_a_figure_cohere_invents_is_rejected_and_the_computed_answer_stands(  # type: ignore[no-untyped-def]
+    cohere_api, warnings_logged, caplog, ai_data: Path
+) -> None:
+    client, fake = cohere_api
+    fake.set_mode("invent")
+    body = client.post("/api/diagnostics/query", json={"question": BP_2024}).json()
+    total = _bp_2024(ai_data)
+    assert fake.count("/v2/chat") == 1
+    assert body["generator"] == "offline"
+    assert "numbers not in the computed figures" in body["fallback_reason"]
+    assert "987654" in body["fallback_reason"] and "987654" not in body["answer"]
+    assert body["answer"].startswith(f"{total} safety incident")
+    events = _events(caplog, warnings_logged, "cohere chat failed; answering with the computed")
+    assert events and "987654" in str(events[0]["reason"])
+
+
+def test_refusals_never_reach_cohere(cohere_api) -> None:  # type: ignore[no-untyped-def]
+    client, fake = cohere_api
+    body = client.post(
+        "/api/diagnostics/query", json={"question": "How many incidents for operator Acme Oil?"}
+    ).json()
+    assert not body["found"] and body["generator"] == "offline"
+    assert "operators in the records are BP" in body["answer"]
+    assert fake.count("/v2/chat") == 0
