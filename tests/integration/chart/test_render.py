@@ -91,6 +91,7 @@ def test_every_region_gets_its_stack(rendered: tuple[list[checks.Obj], dict[str,
         probes = api["spec"]["template"]["spec"]["containers"][0]
         assert probes["readinessProbe"]["httpGet"]["path"] == "/health/ready"
         assert probes["livenessProbe"]["httpGet"]["path"] == "/health/live"
+        assert probes["startupProbe"]["httpGet"]["path"] == "/health/live"
         redis = checks.by_name(objects, "StatefulSet", f"tier0-redis-{region}")
         assert redis["spec"]["template"]["spec"]["containers"][0]["image"].startswith("redis:8")
         assert (
