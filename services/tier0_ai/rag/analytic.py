@@ -60,21 +60,41 @@ def _epoch(d: date) -> float:
     return datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()
 
 
+def _date_range(i: Interpretation, start: date, end: date) -> str:
+    if i.dataset == "incidents":
+        return f"@datenum:[{_day_number(start)} {_day_number(end)}]"
+    lo = _epoch(start) if start.year > 1 else "-inf"
+    hi = _epoch(end + timedelta(days=1)) if end.year < 9999 else "+inf"
+    return f"@ts:[{lo} ({hi}]"
+
+
 def query_string(i: Interpretation) -> str:
+    """Values of one field are alternatives ("BP and Northwind": either); fields hold
+    together; an excluded value ("not at TX-BRAVO") is a negated clause."""
     clauses: list[str] = []
     if i.dataset == "http":
         clauses.append("@kind:{access}")
     elif i.dataset == "app":
         clauses.append("@kind:{app}")
-    for name in ("operator", "kind", "ip", "method", "path", "level", "service"):
-        for c in i.applied:
-            if c.field == name and not c.exclude:
-                clauses.append(_tags(name, c.values))
-    for c in i.applied:
-        if c.field == "client":
-            clauses.append(_tags("agent", c.values))
-        if c.field in ("site", "region"):
-            clauses.append(_tags("site", c.values))
+    stored = {"client": "agent", "region": "site"}
+    for name in (
+        "operator",
+        "kind",
+        "ip",
+        "method",
+        "path",
+        "level",
+        "service",
+        "client",
+        "site",
+        "region",
+    ):
+        wanted = [v for c in i.applied if c.field == name and not c.exclude for v in c.values]
+        if wanted:
+            clauses.append(_tags(stored.get(name, name), list(dict.fromkeys(wanted))))
+        unwanted = [v for c in i.applied if c.field == name and c.exclude for v in c.values]
+        if unwanted:
+            clauses.append("-" + _tags(stored.get(name, name), list(dict.fromkeys(unwanted))))
     if any(c.field == "severity" for c in i.applied):
         clauses.append(_tags("severity", effective_severities(i) or ["-"]))
     if i.statuses is not None:
@@ -84,15 +104,9 @@ def query_string(i: Interpretation) -> str:
             else "@status:[-1 -1]"
         )
     if i.dates is not None:
-        ranges = []
-        for start, end in i.dates:
-            if i.dataset == "incidents":
-                ranges.append(f"@datenum:[{_day_number(start)} {_day_number(end)}]")
-            else:
-                lo = _epoch(start) if start.year > 1 else "-inf"
-                hi = _epoch(end + timedelta(days=1)) if end.year < 9999 else "+inf"
-                ranges.append(f"@ts:[{lo} ({hi}]")
+        ranges = [_date_range(i, start, end) for start, end in i.dates]
         clauses.append("(" + "|".join(ranges) + ")" if ranges else "@year:[-1 -1]")
+    clauses += ["-" + _date_range(i, start, end) for start, end in i.excluded_dates]
     return " ".join(clauses) or "*"
 
 

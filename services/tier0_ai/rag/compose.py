@@ -118,34 +118,40 @@ def _date_phrase(value: str) -> str:
     return f"in {value}" if len(value) <= 7 else f"on {value}"
 
 
+#: How each constraint reads in an answer ({} = its values).
+_SCOPE = {
+    "operator": "in {} operations",
+    "site": "at {}",
+    "region": "in {}",
+    "date": "{}",
+    "time": "during {} UTC",
+    "kind": "of kind {}",
+    "ip": "from IP {}",
+    "method": "using {}",
+    "path": "to {}",
+    "client": "from user agent {}",
+    "level": "at level {}",
+    "service": "from the {} service",
+}
+
+
 def scope(i: Interpretation) -> str:
     """The applied constraints, in words: 'in BP operations in 2024 at TX-BRAVO'."""
     parts: list[str] = []
-    for c in i.applied:
-        if c.field == "operator":
-            parts.append(f"in {' or '.join(c.values)} operations")
-        elif c.field == "site":
-            parts.append(f"at {' or '.join(c.values)}")
-        elif c.field == "region":
-            parts.append(f"in {c.text} ({', '.join(c.values)})")
-        elif c.field == "date":
-            parts.append(" or ".join(_date_phrase(v) for v in c.values))
-        elif c.field == "time":
-            parts.append(f"during {c.values[0]} UTC")
-        elif c.field == "kind":
-            parts.append(f"of kind {' or '.join(c.values)}")
-        elif c.field == "ip":
-            parts.append(f"from IP {c.values[0]}")
-        elif c.field == "method":
-            parts.append(f"using {' or '.join(c.values)}")
-        elif c.field == "path":
-            parts.append(f"to {' or '.join(c.values)}")
-        elif c.field == "client":
-            parts.append(f"from user agent {' or '.join(c.values)}")
-        elif c.field == "level":
-            parts.append(f"at level {' or '.join(c.values)}")
-        elif c.field == "service":
-            parts.append(f"from the {' or '.join(c.values)} service")
+    for name, phrase in _SCOPE.items():
+        for exclude in (False, True):
+            chosen = [c for c in i.applied if c.field == name and c.exclude == exclude]
+            if not chosen:
+                continue
+            if name == "date":
+                words = " and ".join(" or ".join(_date_phrase(v) for v in c.values) for c in chosen)
+            elif name == "region":
+                words = phrase.format(
+                    " or ".join(f"{c.text} ({', '.join(c.values)})" for c in chosen)
+                )
+            else:
+                words = phrase.format(" or ".join(v for c in chosen for v in c.values))
+            parts.append(f"not {words}" if exclude else words)
     if any(c.field == "severity" for c in i.applied):
         parts.append(f"of severity {' or '.join(effective_severities(i))}")
     if i.statuses:

@@ -125,6 +125,8 @@ class Interpretation:
     dates: list[tuple[date, date]] | None = None
     #: Seconds-of-day intervals [start, end) of time-of-day constraints (logs).
     times: list[tuple[int, int]] | None = None
+    #: Date intervals a negated date constraint removes ("excluding 2023").
+    excluded_dates: list[tuple[date, date]] = field(default_factory=list)
     #: HTTP status intervals (inclusive) every status constraint allows together.
     statuses: list[tuple[int, int]] | None = None
 
@@ -169,7 +171,7 @@ _KIND_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _APP = rx(
     r"\b((app|application) (logs?|events?|entries|messages)|log levels?|"
     r"(info|warning|error|critical) (level )?(events?|messages?|log entries|log lines|entries|lines)|"
-    r"(ingest|operator|api) service|services?\b.*\blogs?|events? logged)\b"
+    r"(ingest|operator|api) service|services?\b.*\blog(s|ged)?|events? logged)\b"
 )
 _HTTP = rx(
     r"\b(http|requests?|responses?|status(es)? codes?|status|ips?|ip addresses|[45]xx|"
@@ -266,7 +268,10 @@ _D_ISO = r"\d{4}-\d{1,2}-\d{1,2}"
 _D_DMY = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+\d{{4}}"
 _D_MDY = rf"{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
 _D_MY = rf"{_MONTH}\.?,?\s+(?:of\s+)?\d{{4}}"
-_D_Q = r"q[1-4]\s+(?:of\s+)?\d{4}"
+_D_Q = (
+    r"(?:q[1-4]|h[12]|(?:the\s+)?(?:first|second|third|fourth|last|1st|2nd|3rd|4th)\s+"
+    r"(?:quarter|half))\s+(?:of\s+)?\d{4}"
+)
 _D_DM = (
     rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
 )
@@ -290,8 +295,10 @@ _RELATIVE = rx(
     r"|\b(this|current|the current|last|previous|the previous)\s+(year|month|week)\b"
     r"|\b(year[- ]to[- ]date|ytd|today|yesterday)\b"
 )
+_NO_YEAR_AFTER = r"(?!\.?,?\s+(?:of\s+)?\d{4})"
 _SINGLE = rx(
-    rf"\b({_D_ISO}|{_D_DMY}|{_D_MDY}|{_D_MY}|{_D_Q})\b|({_D_Y})|\b(?:in|during|on)\s+({_D_DM}|{_D_M})"
+    rf"\b({_D_ISO}|{_D_DMY}|{_D_MDY}|{_D_MY}|{_D_Q})\b|({_D_Y})"
+    rf"|\b(?:in|during|on)\s+((?:{_D_DM}){_NO_YEAR_AFTER}|{_D_M}(?!\.?,?\s+(?:of\s+)?\d))"
 )
 _MIN, _MAX = date(1, 1, 1), date(9999, 12, 31)
 
@@ -307,10 +314,15 @@ def _interval(expr: str, ref: date) -> tuple[date, date]:
     if re.fullmatch(_D_Y, text):
         y = int(text)
         return date(y, 1, 1), date(y, 12, 31)
-    q = re.fullmatch(r"q([1-4])\s+(\d{4})", text)
-    if q:
-        start = date(int(q.group(2)), 3 * int(q.group(1)) - 2, 1)
-        return start, _month_end(start + relativedelta(months=2))
+    q = re.fullmatch(r"(?:the\s+)?(q[1-4]|h[12]|\w+)\s+(quarter|half)?\s*(\d{4})", text)
+    if q and (q.group(2) or q.group(1)[0] in "qh"):
+        ordinal = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
+        ordinal |= {"fourth": 4, "4th": 4, "last": 4 if q.group(2) == "quarter" else 2}
+        word = q.group(1)
+        n = int(word[1]) if word[0] in "qh" and word[1:].isdigit() else ordinal[word]
+        months = 6 if word.startswith("h") or q.group(2) == "half" else 3
+        start = date(int(q.group(3)), months * (n - 1) + 1, 1)
+        return start, _month_end(start + relativedelta(months=months - 1))
     has_year = bool(re.search(r"\d{4}", text))
     has_day = bool(re.fullmatch(_D_ISO, text)) or bool(
         re.search(r"(?<!\d)\d{1,2}(st|nd|rd|th)?(?!\d)", re.sub(r"\d{4}", "", text))
@@ -614,6 +626,7 @@ _CLIENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("curl", rx(r"\bcurl\b")),
     ("python-requests", rx(r"\b(python(-requests)?|scripts?)\b")),
 )
+_NOT_A_SERVICE = frozenset("per each every by the a an which what any that this its".split())
 _SERVICE = rx(r"\b(?:the\s+)?([a-z][\w-]*)\s+service\b|\bservice\s+([a-z][\w-]*)\b")
 _DEVICE_TYPE = rx(
     r"\b(wind turbines?|turbines?|thermal engines?|engines?|electrical rotors?|rotors?|"
@@ -725,18 +738,7 @@ def interpret(
 
     ref = _reference(vocab, dataset, reference)
     date_found = _dates(t, ref, out)
-    if date_found:
-        found += [c for _, c in date_found]
-        effective = [(_MIN, _MAX)]
-        for spans, _c in date_found:
-            effective = _intersect(effective, spans)
-        if not effective and not out.contradictions:
-            out.contradictions.append(
-                "the date constraints "
-                + " and ".join(f"'{c.text}'" for _, c in date_found)
-                + " have no day in common"
-            )
-        out.dates = effective
+    found += [c for _, c in date_found]
 
     for m in t.find(_STATUS_CLASS):
         d = int(m.group(1))
@@ -785,7 +787,7 @@ def interpret(
             found.append(Constraint("level", m.group(0), [level]))
         for m in t.find(_SERVICE):
             name = (m.group(1) or m.group(2)).lower()
-            if name in _FILLER:
+            if name in _NOT_A_SERVICE:
                 t.taken[m.start() : m.end()] = [False] * (m.end() - m.start())
                 continue
             found.append(Constraint("service", m.group(0), [name]))
@@ -823,6 +825,8 @@ def interpret(
     for m in t.find(_DEVICE_STATE):
         found.append(Constraint("state", m.group(0), [next(g for g in m.groups() if g).upper()]))
 
+    _negations(t, found)
+    _effective_dates(date_found, out)
     _intent(question, dataset, top_k, out, t)
     if dataset == "documents":
         # Document questions are answered by retrieval over the whole text; only an
@@ -835,6 +839,65 @@ def interpret(
     _leftover_words(t, out)
     _apply(found, vocab, out)
     return out
+
+
+_NEGATION_CUE = re.compile(
+    r"\b(?:not|outside|except|excluding|exclude|other than|apart from|besides|but not)"
+    r"(?:\s+(?:at|in|for|from|of|during|the|site|sites|operator|operators|year|years))*\s*$",
+    re.I,
+)
+#: Fields a negation cue can turn into an exclusion (severity reads its own negation).
+_NEGATABLE = frozenset(
+    {
+        "operator",
+        "site",
+        "region",
+        "date",
+        "kind",
+        "ip",
+        "client",
+        "path",
+        "method",
+        "level",
+        "service",
+    }
+)
+
+
+def _negations(t: Text, found: list[Constraint]) -> None:
+    """'not at TX-BRAVO', 'outside Texas', 'excluding 2023', 'sites other than X':
+    the constraint excludes its values instead of selecting them."""
+    lowered = t.q.lower()
+    for c in found:
+        start = lowered.find(c.text.lower())
+        if c.field not in _NEGATABLE or start < 0:
+            continue
+        m = _NEGATION_CUE.search(t.q[:start])
+        if m and t.free(m.start(), m.end()):
+            t.take(m.start(), m.end())
+            c.exclude = True
+            cue = m.group(0).strip()
+            c.note = f"'{cue} {c.text}' read as excluding {', '.join(c.values)}"
+
+
+def _effective_dates(
+    date_found: list[tuple[list[tuple[date, date]], Constraint]], out: Interpretation
+) -> None:
+    """Date constraints hold together: their intersection, less the excluded ones."""
+    selecting = [(spans, c) for spans, c in date_found if not c.exclude]
+    out.excluded_dates = [span for spans, c in date_found if c.exclude for span in spans]
+    if not selecting:
+        return
+    effective = [(_MIN, _MAX)]
+    for spans, _c in selecting:
+        effective = _intersect(effective, spans)
+    if not effective and not out.contradictions:
+        out.contradictions.append(
+            "the date constraints "
+            + " and ".join(f"'{c.text}'" for _, c in selecting)
+            + " have no day in common"
+        )
+    out.dates = effective
 
 
 def _dataset_sites(vocab: Vocabulary, dataset: str) -> list[str]:

@@ -341,6 +341,65 @@ def cases() -> list[Case]:
         _family(
             "incident_count",
             [
+                "How many incidents in December 2024?",
+                "incidents during Dec 2024: how many?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["date"].year == 2024 and r["date"].month == 12,
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many minor or moderate incidents did Tier0 have in the first half of 2024?",
+                "How many low or medium severity Tier0 Field Services incidents in H1 2024?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: (
+                r["operator"] == "Tier0 Field Services"
+                and r["severity"] != "major"
+                and date(2024, 1, 1) <= r["date"] <= date(2024, 6, 30)
+            ),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents in the third quarter of 2023?",
+                "How many incidents in Q3 2023?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: date(2023, 7, 1) <= r["date"] <= date(2023, 9, 30),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents in March?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: (
+                r["date"].month == 3
+                and r["date"].year
+                == (
+                    d.latest_incident.year
+                    if d.latest_incident.month >= 3
+                    else d.latest_incident.year - 1
+                )
+            ),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
                 "How many gas releases were recorded at WY-ALPHA?",
                 "How many gas leaks at Wyoming Alpha?",
             ],
@@ -441,6 +500,82 @@ def cases() -> list[Case]:
                 r["kind"] == "vehicle incident"
                 and r["date"] > d.latest_incident.replace(year=d.latest_incident.year - 2)
             ),
+        )
+    )
+
+    # ---- several values of one field (either), and exclusions
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents did BP and Northwind have in 2024?",
+                "How many BP or Northwind Energy incidents in 2024?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: (
+                r["operator"] in ("BP", "Northwind Energy") and r["date"].year == 2024
+            ),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "how many incidents in 2024 or 2025 at Texas Bravo or Wyoming Alpha",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: (
+                r["site"] in ("TX-BRAVO", "WY-ALPHA") and r["date"].year in (2024, 2025)
+            ),
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents not at TX-BRAVO?",
+                "Number of incidents at sites other than TX-BRAVO",
+                "How many incidents outside Texas?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["site"] != "TX-BRAVO",
+        )
+    )
+    add(
+        _family(
+            "incident_count",
+            [
+                "How many incidents did BP have, excluding 2023?",
+            ],
+            "count",
+            dataset=inc,
+            where=lambda r, d: r["operator"] == "BP" and r["date"].year != 2023,
+        )
+    )
+    add(
+        _family(
+            "incident_breakdown",
+            [
+                "incidents by site excluding BP",
+            ],
+            "group",
+            dataset=inc,
+            key="site",
+            where=lambda r, d: r["operator"] != "BP",
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many requests not from gateways?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: r["client"] != "tier0-gateway",
         )
     )
 
@@ -948,6 +1083,77 @@ def cases() -> list[Case]:
             "count",
             dataset=app,
             where=lambda r, d: r["region"] == "Texas" and _hours(18, 22)(r, d),
+        )
+    )
+
+    add(
+        _family(
+            "app_log",
+            [
+                "How many critical events in the operator service?",
+            ],
+            "count",
+            dataset=app,
+            where=lambda r, d: r["level"] == "CRITICAL" and r["service"] == "operator",
+        )
+    )
+    add(
+        _family(
+            "app_log",
+            [
+                "Which service logged the most errors?",
+            ],
+            "rank",
+            dataset=app,
+            key="service",
+            limit=1,
+            where=lambda r, d: r["level"] == "ERROR",
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many requests did 10.20.3.17 make?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: r["ip"] == "10.20.3.17",
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many 404s after 18:00?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: r["status"] == "404" and r["ts"].hour >= 18,
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many requests from the python script got rate limited?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: r["client"] == "python-requests" and r["status"] == "429",
+        )
+    )
+    add(
+        _family(
+            "log_ranking",
+            [
+                "Which hour had the most server errors?",
+            ],
+            "rank",
+            dataset=http,
+            key="hour",
+            limit=1,
+            where=_status(500, 599),
         )
     )
 

@@ -110,3 +110,27 @@ def test_other_analytics_routes() -> None:
     assert [d[0].year for d in i.dates or []] == [2023, 2025]
     i = interpret("top 3 sites by serious incidents", VOCAB)
     assert (i.intent, i.group_by, i.limit) == ("rank", "site", 3)
+
+
+def test_several_values_are_alternatives_and_negations_exclude() -> None:
+    i = interpret("How many incidents did BP and Northwind have at TX-BRAVO or WY-ALPHA?", VOCAB)
+    assert i.values("operator") == ["BP", "Northwind Energy"]
+    assert i.values("site") == ["TX-BRAVO", "WY-ALPHA"]
+    i = interpret("How many incidents outside Texas, excluding 2023?", VOCAB)
+    assert i.excluded("region") == ["TX-BRAVO"] and i.values("region") == []
+    assert i.excluded_dates == [(date(2023, 1, 1), date(2023, 12, 31))] and i.dates is None
+    assert not i.not_understood
+
+
+@pytest.mark.parametrize(
+    ("question", "span"),
+    [
+        ("incidents in December 2024", (date(2024, 12, 1), date(2024, 12, 31))),
+        ("incidents in the first half of 2024", (date(2024, 1, 1), date(2024, 6, 30))),
+        ("incidents in Q3 2023", (date(2023, 7, 1), date(2023, 9, 30))),
+        ("incidents on December 5, 2024", (date(2024, 12, 5), date(2024, 12, 5))),
+        ("incidents in March", (date(2025, 3, 1), date(2025, 3, 31))),  # latest March
+    ],
+)
+def test_date_expressions(question: str, span: tuple[date, date]) -> None:
+    assert interpret(question, VOCAB).dates == [span]
