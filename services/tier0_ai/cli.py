@@ -37,6 +37,7 @@ from .embeddings.service import EmbeddingService
 from .images import corpus as image_corpus
 from .images import loader as image_loader
 from .images import store as image_store
+from .indexes import outdated
 from .logs import generator as log_generator
 from .logs import parser as log_parser
 from .logs import store as log_store
@@ -177,13 +178,17 @@ async def missing_corpora(client: aioredis.Redis, models: list[str]) -> list[str
         for corpus in ("images", "docs")
         if f"{corpus}:{model}" not in have
     ]
-    for name, index in (("logs", keys.LOG_INDEX), ("incidents", keys.INCIDENT_INDEX)):
+    for name, index, schema in (
+        ("logs", keys.LOG_INDEX, log_store.SCHEMA),
+        ("incidents", keys.INCIDENT_INDEX, doc_store.INCIDENT_SCHEMA),
+    ):
         try:
             reply = await command(client, "FT.SEARCH", index, "*", "LIMIT", 0, 0)
             total = search_total(reply)
         except redis.ResponseError:
             total = 0
-        if total == 0:
+        # an index from an earlier version lacks fields the questions now use
+        if total == 0 or await outdated(client, index, schema):
             missing.append(name)
     return missing
 

@@ -18,6 +18,7 @@ from tier0_common.search_index import drop_index, ensure_index, vector_field
 from .. import keys
 from ..embeddings.base import CachedEmbedder, EmbeddingUnavailable
 from ..embeddings.service import EmbeddingService
+from ..indexes import ensure_current
 from .chunking import chunk
 from .model import Chunk, Document, Incident
 
@@ -128,7 +129,7 @@ async def index_documents(
 
 
 async def store_incidents(client: aioredis.Redis, records: Sequence[Incident]) -> int:
-    await ensure_index(client, keys.INCIDENT_INDEX, INCIDENT_SCHEMA)
+    await ensure_current(client, keys.INCIDENT_INDEX, INCIDENT_SCHEMA)
     pipe = client.pipeline(transaction=False)
     for r in records:
         pipe.hset(

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 
-from tier0_common import search_index
 from tier0_common.search_index import drop_index
 
 from .. import keys
+from ..indexes import ensure_current
 from .entry import LogEntry
 
 SCHEMA = (
@@ -54,7 +54,7 @@ COUNTER = "ai:log:next"
 
 
 async def ensure_index(client: aioredis.Redis) -> None:
-    await search_index.ensure_index(client, keys.LOG_INDEX, SCHEMA)
+    await ensure_current(client, keys.LOG_INDEX, SCHEMA)
 
 
 async def store(client: aioredis.Redis, entries: Sequence[LogEntry], batch: int = 2_000) -> int:
