@@ -408,13 +408,22 @@ def _intersect(a: list[tuple[date, date]], b: list[tuple[date, date]]) -> list[t
     return out
 
 
+_BAD_DATE = "not a valid date"
+
+
 def _dates(
     t: Text, ref: date, out: Interpretation
 ) -> list[tuple[list[tuple[date, date]], Constraint]]:
     found: list[tuple[list[tuple[date, date]], Constraint]] = []
+    # An impossible date ("February 30 2024", "2024-13-45") is reported, not a 500.
+    invalid = (ValueError, OverflowError, KeyError)
     for m in t.find(_RANGE):
         a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        start, end = _interval(a, ref)[0], _interval(b, ref)[1]
+        try:
+            start, end = _interval(a, ref)[0], _interval(b, ref)[1]
+        except invalid:
+            out.not_understood.append(NotUnderstood(m.group(0).strip(), _BAD_DATE))
+            continue
         c = Constraint("date", m.group(0).strip(), [_fmt(start, end)])
         if start > end:
             out.contradictions.append(
@@ -423,18 +432,26 @@ def _dates(
         found.append(([(start, end)], c))
     for m in t.find(_OPEN):
         word, expr = m.group(1).lower(), m.group(2)
-        s, e = _interval(expr, ref)
-        if word in ("before", "prior to", "earlier than"):
-            span = (_MIN, s - timedelta(days=1))
-        elif word in ("until", "till", "up to", "through", "by the end of"):
-            span = (_MIN, e)
-        elif word in ("after", "later than"):
-            span = (e + timedelta(days=1), _MAX)
-        else:
-            span = (s, _MAX)
+        try:
+            s, e = _interval(expr, ref)
+            if word in ("before", "prior to", "earlier than"):
+                span = (_MIN, s - timedelta(days=1))
+            elif word in ("until", "till", "up to", "through", "by the end of"):
+                span = (_MIN, e)
+            elif word in ("after", "later than"):
+                span = (e + timedelta(days=1), _MAX)
+            else:
+                span = (s, _MAX)
+        except invalid:
+            out.not_understood.append(NotUnderstood(m.group(0).strip(), _BAD_DATE))
+            continue
         found.append(([span], Constraint("date", m.group(0).strip(), [_fmt(*span)])))
     for m in t.find(_RELATIVE):
-        s, e, how = _relative(m, ref)
+        try:
+            s, e, how = _relative(m, ref)
+        except invalid:
+            out.not_understood.append(NotUnderstood(m.group(0).strip(), _BAD_DATE))
+            continue
         found.append(
             (
                 [(s, e)],
@@ -446,13 +463,18 @@ def _dates(
                 ),
             )
         )
-    singles = t.find(_SINGLE)
+    singles: list[tuple[re.Match[str], tuple[date, date]]] = []
+    for m in t.find(_SINGLE):
+        try:
+            singles.append((m, _interval(next(g for g in m.groups() if g), ref)))
+        except invalid:
+            out.not_understood.append(NotUnderstood(m.group(0).strip(), _BAD_DATE))
     if singles:
-        spans = [_interval(next(g for g in m.groups() if g), ref) for m in singles]
-        text = " and ".join(m.group(0).strip() for m in singles)
+        spans = [span for _, span in singles]
+        text = " and ".join(m.group(0).strip() for m, _ in singles)
         notes = [
-            f"'{m.group(0).strip()}' read as {_fmt(*s)} (the latest such month before {ref.isoformat()})"
-            for m, s in zip(singles, spans, strict=True)
+            f"'{m.group(0).strip()}' read as {_fmt(*span)} (the latest such month before {ref.isoformat()})"
+            for m, span in singles
             if not re.search(r"\d{4}", m.group(0))
         ]
         found.append((spans, Constraint("date", text, [_fmt(*s) for s in spans], "; ".join(notes))))

@@ -56,6 +56,32 @@ def test_contradictory_constraints_are_explained_not_a_500(
     assert it["contradictions"] or it["not_found"]
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many incidents on February 30 2024?",
+        "How many incidents since 2024-13-45?",
+        "How many requests to /api/{x}|* from 999.1.1.1?",
+    ],
+)
+def test_impossible_dates_and_query_syntax_are_reported_not_a_500(
+    api: TestClient, question: str
+) -> None:
+    reply = api.post("/api/diagnostics/query", json={"question": question})
+    assert reply.status_code == 200, reply.text
+    it = reply.json()["interpretation"]
+    assert it["not_understood"] or it["not_found"]
+    assert api.post("/api/images/search", json={"query": question}).status_code == 200
+
+
+def test_query_syntax_in_a_question_is_only_text(api: TestClient) -> None:
+    question = "How many {incidents} @site:{*} | (-) in 2024?"
+    body = api.post("/api/diagnostics/query", json={"question": question}).json()
+    plain = api.post("/api/diagnostics/query", json={"question": "How many incidents in 2024?"})
+    assert body["figures"]["total"] == plain.json()["figures"]["total"]
+    assert api.post("/api/images/search", json={"query": question}).status_code == 200
+
+
 def test_not_json_is_422(api: TestClient) -> None:
     reply = api.post(
         "/api/images/search", content=b"\x00\xff", headers={"content-type": "application/json"}
