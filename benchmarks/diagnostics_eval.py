@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from benchmarks.ai_stack import ai_stack, machine, pct
 from tests.integration.ai.eval_set import cases, load_raw, score, uncited_numbers
 
-REFUSALS = ("not_found", "contradiction", "out_of_scope")
+REFUSALS = ("not_found", "contradiction", "out_of_scope", "uncounted")
 
 
 def main() -> None:
@@ -81,7 +81,7 @@ def main() -> None:
         )
         print(f"analytic questions exact: {ok_analytic}/{n_analytic} (target 100%)")
         print(
-            f"refusals correct (not found, contradiction, out of scope): "
+            f"refusals correct (not found, contradiction, out of scope, uncounted): "
             f"{sum(refusals)}/{len(refusals)} (target 100%)"
         )
         print(f"answers with a number neither computed nor cited: {uncited} (target 0)")

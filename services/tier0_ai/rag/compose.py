@@ -168,6 +168,17 @@ def caveats(i: Interpretation) -> str:
     return f"Not applied, not understood: {items}. "
 
 
+def uncounted(i: Interpretation) -> str:
+    """Before document passages: a count asked of something no records count."""
+    if not i.not_understood:
+        return ""
+    what = " and ".join(f"'{n.text}'" for n in i.not_understood)
+    return (
+        f"No records count {what} (they count incidents, HTTP requests and application "
+        "log entries); what the documents say follows. "
+    )
+
+
 def mappings(i: Interpretation) -> str:
     notes = [c.note for c in i.applied if c.note]
     return f" Interpretation: {'; '.join(notes)}." if notes else ""

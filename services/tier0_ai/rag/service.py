@@ -43,6 +43,7 @@ class DiagnosticsService:
             if i.not_found:
                 return self._refuse(question, "documents", i)
             answer = await self._documents(client, question, top_k)
+            answer.answer = compose.uncounted(i) + answer.answer
             answer.interpretation = i.to_dict()
             return answer
         if i.contradictions or i.not_found:

@@ -182,6 +182,11 @@ _HTTP = rx(
 )
 _LOG = rx(r"\b(logs?|log entries|log lines)\b")
 _COUNT = rx(r"\b(how many|number of|count|total|how often|tally|amount of|quantity of|in total)\b")
+_COUNTED = rx(
+    r"\b(?i:how many|number of|count of|total number of)\s+((?:[a-z-]+\s+){0,2}?[a-z-]+?)"
+    r"(?=\s+(?:[A-Z]|(?i:are|is|were|was|did|does|do|have|has|in|at|for|of|per)\b)|\s*[?.!]|\s*$)",
+    0,
+)
 _STATS = rx(r"\b(distribution|error rate|rate of errors|stats|statistics|over time)\b")
 _SUMMARY = rx(r"\b(summary|summari[sz]e|overview|diagnos\w*)\b")
 _RANK = rx(
@@ -852,7 +857,17 @@ def interpret(
     _intent(question, dataset, top_k, out, t)
     if dataset == "documents":
         # Document questions are answered by retrieval over the whole text; only an
-        # operator or site that the records do not contain stops them.
+        # operator or site that the records do not contain stops them. A count of
+        # something no dataset records ("how many employees") is said to be one.
+        counted = _COUNTED.search(question)
+        if counted:
+            out.not_understood.append(
+                NotUnderstood(
+                    counted.group(1),
+                    "no records count this: incidents, HTTP requests and application log "
+                    "entries are counted; passages that mention it are quoted instead",
+                )
+            )
         _unknown_names(t, vocab, out, cue_only=True)
         out.applied = [c for c in found if c.field in ("operator", "site", "region")]
         return out

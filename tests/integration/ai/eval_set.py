@@ -101,7 +101,14 @@ def load_raw(data: Path) -> Raw:
 
 
 Kind = Literal[
-    "count", "group", "rank", "not_understood", "not_found", "contradiction", "out_of_scope"
+    "count",
+    "group",
+    "rank",
+    "not_understood",
+    "not_found",
+    "contradiction",
+    "out_of_scope",
+    "uncounted",
 ]
 Where = Callable[[Rec, Raw], bool]
 
@@ -1374,6 +1381,18 @@ def cases() -> list[Case]:
         )
     )
 
+    # ---- counts of things no records count: said so, then what the documents say
+    out += [
+        Case("uncounted", q, "uncounted", words=[w])
+        for q, w in (
+            ("How many employees does BP have?", "employees"),
+            ("How many wells did Northwind drill in 2024?", "wells"),
+            ("How many turbines are at WY-ALPHA?", "turbines"),
+            ("How many apprenticeships are offered?", "apprenticeships"),
+            ("What is the number of rigs BP runs?", "rigs"),
+        )
+    ]
+
     # ---- out of domain: nothing relevant, no figure
     add(
         _family(
@@ -1422,6 +1441,13 @@ def score(case: Case, body: dict[str, Any], raw: Raw) -> list[str]:
     bad = uncited_numbers(body, case.question)
     if bad:
         problems.append(f"numbers neither computed nor cited: {sorted(bad)}")
+    if case.kind == "uncounted":
+        said = [n["text"] for n in it["not_understood"]]
+        if body["route"] != "documents" or case.words != said:
+            problems.append(f"expected {case.words} reported as counted by no records, got {said}")
+        elif f"No records count '{case.words[0]}'" not in body["answer"]:
+            problems.append("the answer does not say that no records count it")
+        return problems
     if case.kind == "out_of_scope":
         if body["found"] or body["sources"]:
             problems.append("an out-of-scope question got an answer with sources")
