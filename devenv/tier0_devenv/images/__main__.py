@@ -2,6 +2,8 @@
 
 Progress lines on stderr (each step with its time), the manifest (chart values path
 -> repository and tag) as JSON on stdout, so `... build > images.json` works too.
+`skaffold ARGS...` runs skaffold (built from its Go module) with the private dockerd up;
+`skaffold-build` is skaffold's custom build step (it reads $IMAGE).
 Exit codes: 0 built, 1 a step failed (named in the message), 2 bad arguments.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -19,6 +22,7 @@ from pydantic import ValidationError
 from .build import build_all
 from .progress import ImageBuildError
 from .settings import ImagesSettings
+from .skaffold import custom_build, run_skaffold
 from .specs import BY_NAME
 
 _STARTED = time.monotonic()
@@ -54,17 +58,34 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run each image's self-check command in it (no network)",
     )
+    sub.add_parser(
+        "skaffold",
+        help="run skaffold (e.g. `run -p real-node`) with the private dockerd it needs",
+        add_help=False,
+    )
+    sub.add_parser("skaffold-build", help="skaffold's custom build step (reads $IMAGE)")
     return cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args, rest = parser().parse_known_args(argv)
+    if rest and args.command != "skaffold":
+        parser().error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         settings = ImagesSettings()
     except ValidationError as exc:
         print(f"bad TIER0_IMAGES_* setting: {exc}", file=sys.stderr)
         return 2
     try:
+        if args.command == "skaffold":
+            return run_skaffold(settings, rest, _say)
+        if args.command == "skaffold-build":
+            image = os.environ.get("IMAGE", "")
+            if not image:
+                print("skaffold-build: $IMAGE not set (skaffold sets it)", file=sys.stderr)
+                return 2
+            custom_build(settings, image, settings.import_to, _say)
+            return 0
         manifest = build_all(
             settings,
             names=args.only,

@@ -65,6 +65,13 @@ class PrivateDocker:
         self._supervisor = Supervisor(self.state / "supervisor")
         self._preexisting = {path for path in HOST_LEFTOVERS if path.exists()}
 
+    def attach(self, host: str) -> None:
+        """Use a dockerd that another process started (and will stop)."""
+        if not host.startswith("unix://"):
+            raise ImageBuildError(f"TIER0_IMAGES_DOCKER_HOST must be unix://PATH, not {host!r}")
+        self.socket = Path(host.removeprefix("unix://"))
+        self.state = self.socket.parent
+
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
@@ -245,7 +252,14 @@ def _mounts() -> list[str]:
 
 @contextmanager
 def build_lock(settings: ImagesSettings) -> Iterator[None]:
-    """One build at a time per cache (they would share the dockerd data root)."""
+    """One build at a time per cache (they would share the dockerd data root).
+
+    A build attached to another process's dockerd (settings.docker_host) runs under
+    that process's lock, so it takes none itself.
+    """
+    if settings.docker_host:
+        yield
+        return
     settings.cache.mkdir(parents=True, exist_ok=True)
     with (settings.cache / "build.lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -257,8 +271,13 @@ def build_lock(settings: ImagesSettings) -> Iterator[None]:
 
 @contextmanager
 def private_docker(settings: ImagesSettings, progress: Progress) -> Iterator[PrivateDocker]:
-    """Start the private dockerd, yield it, and always stop it."""
+    """Start the private dockerd, yield it, and always stop it (or attach to the
+    running one named by settings.docker_host, and leave it running)."""
     docker = PrivateDocker(settings, progress)
+    if settings.docker_host:
+        docker.attach(settings.docker_host)
+        yield docker
+        return
     try:
         with step(progress, "start private dockerd"):
             docker.start()

@@ -35,6 +35,13 @@ class ImagesSettings(BaseSettings):
     run_dir: Path = Path("/run/tier0-images")
     #: Seconds the private dockerd may take to answer after start.
     docker_start_timeout: float = Field(60.0, gt=0)
+    #: unix:// address of a running private dockerd to build with instead of starting
+    #: one (`python -m tier0_devenv.images skaffold` sets it for skaffold's custom
+    #: build step, which must find its images in that daemon).
+    docker_host: str | None = None
+    #: containerd socket (the node's) that skaffold's custom build step imports into;
+    #: empty: it only builds.
+    import_to: Path | None = None
 
     @property
     def cache(self) -> Path:
