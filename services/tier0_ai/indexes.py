@@ -5,17 +5,21 @@ starts querying a new field (incidents' ``datenum``, logs' ``agent`` and ``site`
 FT.CREATE on an existing name is a no-op, and a query naming an unknown field is an
 error. So the stores recreate an index whose fields fall short (the hashes stay; Redis
 re-indexes them), and ``python -m tier0_ai missing`` reports such a corpus as missing,
-which makes ``make up`` index it again.
+which makes ``make up`` index it again. :func:`changed` marks the records as
+rewritten, so cached question vocabularies are read again.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 
 from tier0_common.redis_search import command, items, pairs, text
 from tier0_common.search_index import drop_index, ensure_index, is_missing_index_error
+
+from . import keys
 
 _TYPES = frozenset({"TAG", "TEXT", "NUMERIC", "VECTOR", "GEO", "GEOSHAPE"})
 
@@ -51,3 +55,8 @@ async def ensure_current(client: aioredis.Redis, index: str, schema: Sequence[st
     if await outdated(client, index, schema):
         await drop_index(client, index, delete_docs=False)
     await ensure_index(client, index, schema)
+
+
+async def changed(client: aioredis.Redis) -> None:
+    """Logs or incidents were written: cached question vocabularies are stale."""
+    await client.set(keys.VOCAB_TOKEN, uuid.uuid4().hex)

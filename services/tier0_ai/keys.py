@@ -12,6 +12,7 @@ stored once.
     ai:inc:{incident_id}           HASH  one safety incident record (exact counts)
     ai:log:{n}                     HASH  one log entry (exact analytics)
     ai:models                      HASH  corpus -> models it is indexed with (JSON list)
+    ai:vocab:token                 STRING changes whenever logs or incidents are written
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ INCIDENT_INDEX: Final = "ai:idx:inc"
 LOG_PREFIX: Final = "ai:log:"
 LOG_INDEX: Final = "ai:idx:log"
 MODELS: Final = "ai:models"
+#: A new random value whenever logs or incidents are written: the question vocabulary
+#: read from them is cached per region under this value (rag/vocabulary.py).
+VOCAB_TOKEN: Final = "ai:vocab:token"
 
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 

@@ -18,7 +18,7 @@ from tier0_common.search_index import drop_index, ensure_index, vector_field
 from .. import keys
 from ..embeddings.base import CachedEmbedder, EmbeddingUnavailable
 from ..embeddings.service import EmbeddingService
-from ..indexes import ensure_current
+from ..indexes import changed, ensure_current
 from .chunking import chunk
 from .model import Chunk, Document, Incident
 
@@ -148,6 +148,7 @@ async def store_incidents(client: aioredis.Redis, records: Sequence[Incident]) -
             },
         )
     await pipe.execute()
+    await changed(client)
     return len(records)
 
 

@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from tier0_common.search_index import drop_index
 
 from .. import keys
-from ..indexes import ensure_current
+from ..indexes import changed, ensure_current
 from .entry import LogEntry
 
 SCHEMA = (
@@ -87,9 +87,11 @@ async def store(client: aioredis.Redis, entries: Sequence[LogEntry], batch: int 
                 },
             )
         await pipe.execute()
+    await changed(client)
     return len(entries)
 
 
 async def clear(client: aioredis.Redis) -> None:
     await drop_index(client, keys.LOG_INDEX, delete_docs=True)
     await client.delete(COUNTER)
+    await changed(client)

@@ -4,7 +4,7 @@ Why read it from Redis for every question: a question is understood against the
 data, not against a list typed into the code. An operator, site, status code or log
 level that the records do not contain is "not found", and the answer names the
 values that are there; the records' own calendar (first and last date) anchors
-relative dates like "last year". One pipelined round trip of GROUPBY aggregates.
+relative dates like "last year". One pipelined round trip of GROUPBY aggregates, cached until the records change.
 """
 
 from __future__ import annotations
@@ -120,7 +120,34 @@ def _ts(n: float) -> datetime:
     return datetime.fromtimestamp(n, UTC)
 
 
+#: Vocabularies by (region's Redis address, token); a handful of regions at most.
+_CACHE: dict[tuple[str, str], Vocabulary] = {}
+_CACHE_SIZE = 16
+
+
+def _address(client: aioredis.Redis) -> str:
+    kwargs = client.connection_pool.connection_kwargs
+    return f"{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+
+
 async def load(client: aioredis.Redis) -> Vocabulary:
+    """The records' vocabulary; read again only after logs or incidents were written
+    (their stores change ``ai:vocab:token``), so a question costs one GET, not 13
+    aggregates, when nothing changed."""
+    token = await client.get(keys.VOCAB_TOKEN)
+    if token is None:
+        return await _read(client)
+    key = (_address(client), str(token))
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = await _read(client)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = cached
+    return cached
+
+
+async def _read(client: aioredis.Redis) -> Vocabulary:
     indexes = {text(n) for n in items(await command(client, "FT._LIST"))}
     vocab = Vocabulary()
     plan: list[tuple[str, str, list[CommandArg]]] = []

@@ -5,6 +5,7 @@ a date-constrained question is answered instead of failing on an unknown field."
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from tier0_ai import keys
 from tier0_ai.cli import missing_corpora
 from tier0_ai.docs import corpus as doc_corpus
 from tier0_ai.docs import store as doc_store
+from tier0_ai.docs.model import Incident
 from tier0_ai.logs import generator as log_generator
 from tier0_ai.logs import store as log_store
 from tier0_ai.state import AIState
@@ -77,3 +79,30 @@ def test_outdated_indexes_are_reported_and_recreated(
         assert reply.status_code == 200, reply.text
         want = sum("2024-04-01" <= r.date <= "2024-06-30" for r in incidents)
         assert reply.json()["figures"]["total"] == want
+
+
+def test_the_question_vocabulary_follows_new_records(
+    redis2: object, redis_region2: Endpoint, ai_data: Path, offline_ai: AIState
+) -> None:
+    """The vocabulary is cached per region until logs or incidents are written again."""
+    incidents = doc_corpus.load_incidents(ai_data / "incidents.jsonl")
+    question = {"question": "How many incidents for operator Acme Drilling?"}
+
+    def store(records: list[Incident]) -> None:
+        async def run() -> None:
+            client = async_client(redis_region2)
+            try:
+                await doc_store.store_incidents(client, records)
+            finally:
+                await client.aclose()
+
+        asyncio.run(run())
+
+    store(incidents)
+    with TestClient(make_app(redis_region2, offline_ai), raise_server_exceptions=False) as api:
+        before = api.post("/api/diagnostics/query", json=question).json()
+        assert [n["field"] for n in before["interpretation"]["not_found"]] == ["operator"]
+        acme = replace(incidents[0], incident_id="INC-ACME-1", operator="Acme Drilling")
+        store([acme])
+        after = api.post("/api/diagnostics/query", json=question).json()
+        assert after["found"] and after["figures"]["total"] == 1
