@@ -43,11 +43,11 @@ from typing import Any
 import httpx
 
 from tier0_common.failover_crd import GROUP, REQUESTED_AT_ANNOTATION, RF_PLURAL, VERSION
+from tier0_common.rfc3339 import from_rfc3339, to_rfc3339
 from tier0_devenv.k8s import ClusterPorts, LocalCluster
 from tier0_operator.endpoints import judge_endpoints
 from tier0_operator.kube import Kube, connect
 from tier0_operator.selectors import selector_patch
-from tier0_operator.timeutil import from_rfc3339, to_rfc3339
 
 REPO = Path(__file__).resolve().parents[1]
 NAMESPACE = "bench"

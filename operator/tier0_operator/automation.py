@@ -19,21 +19,24 @@ import httpx
 import structlog
 
 from tier0_common.failover_crd import (
-    API_VERSION,
     AUTOMATIC_REASON,
     DETECTED_AT_ANNOTATION,
-    GROUP_LABEL,
     REQUESTED_AT_ANNOTATION,
-    RF_KIND,
     UNFREEZE_ANNOTATION,
 )
+from tier0_common.failover_models import (
+    FailoverSpec,
+    GroupSpec,
+    SpecError,
+    failover_manifest,
+    parse_group_spec,
+)
+from tier0_common.rfc3339 import maybe_from_rfc3339, to_rfc3339
 from tier0_operator import conditions as cond
 from tier0_operator import custom_objects, events, locks, metrics
 from tier0_operator.cluster import Cluster, ClusterError
 from tier0_operator.health import probe_region
 from tier0_operator.policy import Decision, Health, RegionTracker, decide
-from tier0_operator.spec import GroupSpec, SpecError, parse_group_spec
-from tier0_operator.timeutil import maybe_from_rfc3339, to_rfc3339
 
 log = structlog.get_logger(__name__)
 
@@ -218,22 +221,18 @@ class GroupAutomation:
         annotations = {REQUESTED_AT_ANNOTATION: to_rfc3339(now)}
         if decision.detected_at is not None:
             annotations[DETECTED_AT_ANNOTATION] = to_rfc3339(decision.detected_at)
-        body = {
-            "apiVersion": API_VERSION,
-            "kind": RF_KIND,
-            "metadata": {
-                "generateName": f"{group.name}-auto-",
-                "namespace": namespace,
-                "labels": {GROUP_LABEL: group.name},
-                "annotations": annotations,
-            },
-            "spec": {
-                "group": group.name,
-                "sourceRegion": active,
-                "targetRegion": decision.target,
-                "reason": AUTOMATIC_REASON,
-            },
-        }
+        spec = FailoverSpec(
+            group=group.name,
+            source_region=active,
+            target_region=decision.target,
+            reason=AUTOMATIC_REASON,
+        )
+        body = failover_manifest(
+            spec,
+            generate_name=f"{group.name}-auto-",
+            annotations=annotations,
+            namespace=namespace,
+        )
         return custom_objects.create_failover(self.cluster, namespace, body)
 
     def _drop_unfreeze_annotation(self, namespace: str, name: str) -> None:

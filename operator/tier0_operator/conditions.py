@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tier0_operator.timeutil import to_rfc3339
+from tier0_common.rfc3339 import to_rfc3339
 
 #: RegionFailover condition types.
 READY = "Ready"

@@ -7,7 +7,6 @@ the operator's own.
 
 from __future__ import annotations
 
-DEFAULT_REGION_LABEL = "tier0.io/region"
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 #: Prefix of the per-Service Leases that keep two failovers from interleaving.

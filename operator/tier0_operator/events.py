@@ -14,8 +14,8 @@ from typing import Any
 
 import structlog
 
+from tier0_common.rfc3339 import to_rfc3339
 from tier0_operator.cluster import Cluster, ClusterError
-from tier0_operator.timeutil import to_rfc3339
 
 COMPONENT = "tier0-operator"
 log = structlog.get_logger(__name__)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from tier0_common.failover_models import FailoverSpec, GroupSpec
 from tier0_operator.health import (
     GateResult,
     canary_gate,
@@ -23,7 +24,6 @@ from tier0_operator.health import (
 from tier0_operator.reads import Reads
 from tier0_operator.request import Refusal
 from tier0_operator.selectors import SelectorPlan
-from tier0_operator.spec import FailoverSpec, GroupSpec
 
 if TYPE_CHECKING:
     from paho.mqtt.publish import AuthParameter

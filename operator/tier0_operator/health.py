@@ -27,12 +27,12 @@ import httpx
 from paho.mqtt import publish
 from paho.mqtt.exception import MQTTException
 
+from tier0_common.failover_models import CanarySpec, RegionSpec
+from tier0_common.rfc3339 import maybe_from_rfc3339
 from tier0_operator.cluster import Cluster
-from tier0_operator.spec import CanarySpec, RegionSpec
 
 if TYPE_CHECKING:
     from paho.mqtt.publish import AuthParameter
-from tier0_operator.timeutil import maybe_from_rfc3339
 
 CANARY_TOPIC = "tier0/canary/{canary_id}"
 CANARY_POLL_SECONDS = 0.1

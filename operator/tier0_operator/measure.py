@@ -7,9 +7,9 @@ completion log's ``steps_ms`` (where the milliseconds of one failover went).
 
 from __future__ import annotations
 
+from tier0_common.rfc3339 import maybe_from_rfc3339
 from tier0_operator import metrics
 from tier0_operator.request import Request
-from tier0_operator.timeutil import maybe_from_rfc3339
 
 #: (histogram phase, from stamp, to stamp)
 PHASES = (

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from tier0_operator.spec import GroupSpec, PolicySpec
-from tier0_operator.timeutil import maybe_from_rfc3339, to_rfc3339
+from tier0_common.failover_models import GroupSpec, PolicySpec
+from tier0_common.rfc3339 import maybe_from_rfc3339, to_rfc3339
 
 HOUR = 3600.0
 

@@ -34,6 +34,8 @@ from tier0_common.failover_crd import (
     REQUESTED_AT_ANNOTATION,
     TERMINAL_PHASES,
 )
+from tier0_common.failover_models import GroupSpec, SpecError, parse_failover_spec, parse_group_spec
+from tier0_common.rfc3339 import maybe_from_rfc3339, to_rfc3339
 from tier0_operator import custom_objects, events, locks, measure, metrics, status
 from tier0_operator.cluster import Cluster, Json
 from tier0_operator.endpoints import EndpointWait
@@ -43,8 +45,6 @@ from tier0_operator.reads import PendingReads, Reader, Reads
 from tier0_operator.request import GroupLookup, Outcome, Refusal, Request
 from tier0_operator.selectors import SelectorPlan, plan_selectors, selector_patch
 from tier0_operator.settings import Settings
-from tier0_operator.spec import GroupSpec, SpecError, parse_failover_spec, parse_group_spec
-from tier0_operator.timeutil import maybe_from_rfc3339, to_rfc3339
 
 log = structlog.get_logger(__name__)
 

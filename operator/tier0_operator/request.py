@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from tier0_common.failover_models import FailoverSpec
 from tier0_operator.health import GateResult
-from tier0_operator.spec import FailoverSpec
 
 #: Looks up a FailoverGroup's spec in the operator's in-memory index (None: not there).
 GroupLookup = Callable[[str, str], Mapping[str, Any] | None]

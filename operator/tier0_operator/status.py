@@ -19,11 +19,11 @@ from tier0_common.failover_crd import (
     PHASE_PENDING,
     PHASE_REFUSED,
 )
+from tier0_common.rfc3339 import to_rfc3339
 from tier0_operator import conditions as cond
 from tier0_operator.health import GateResult
 from tier0_operator.request import Request
 from tier0_operator.selectors import SelectorPlan
-from tier0_operator.timeutil import to_rfc3339
 
 #: (status, reason, message) of one condition.
 Condition = tuple[bool | None, str, str]

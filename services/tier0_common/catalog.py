@@ -149,6 +149,8 @@ def device_identity(index: int, fleet_size: int, num_sites: int = len(SITES)) ->
     return DeviceIdentity(index, device_id, device_type, site_id)
 
 
+# -- wire names: MQTT (telemetry) and AMQP (user activity) -------------------------
+
 TOPIC_ROOT: Final = "og/field"
 #: Canary messages travel the real broker path but never count as fleet devices.
 CANARY_TOPIC_ROOT: Final = "tier0/canary"
@@ -160,3 +162,24 @@ def telemetry_topic(site_id: str, device_type: str, device_id: str) -> str:
 
 def canary_topic(canary_id: str) -> str:
     return f"{CANARY_TOPIC_ROOT}/{canary_id}"
+
+
+#: Durable topic exchange the user-activity simulator publishes to (AMQP_EXCHANGE default).
+ACTIVITY_EXCHANGE: Final = "tier0.user-activity"
+#: Each region's queue binds every activity report.
+ACTIVITY_BINDING_KEY: Final = "activity.#"
+
+
+def activity_routing_key(site_id: str) -> str:
+    """``activity.<site_id>``: one report of one web site."""
+    return f"activity.{site_id}"
+
+
+def activity_queue(exchange: str, region: str) -> str:
+    """A region's durable queue on ``exchange``: every region consumes every report."""
+    return f"{exchange}.{region}"
+
+
+def dead_letter_queue(queue: str) -> str:
+    """Where RabbitMQ moves what a region's ingest refused (also its DLX's name)."""
+    return f"{queue}.dlq"

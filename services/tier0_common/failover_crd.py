@@ -27,6 +27,8 @@ DETECTED_AT_ANNOTATION = "tier0.io/detected-at"
 UNFREEZE_ANNOTATION = "tier0.io/unfreeze"
 #: Label naming the FailoverGroup (the operator sets it on automatic failovers too).
 GROUP_LABEL = "tier0.io/failover-group"
+#: Pod label whose value names the region, unless a FailoverGroup sets spec.regionLabel.
+DEFAULT_REGION_LABEL = "tier0.io/region"
 #: spec.reason of the RegionFailovers the operator creates by itself.
 AUTOMATIC_REASON = "automatic"
 

@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from paho.mqtt import client as mqtt
 
+from tier0_common.rfc3339 import to_rfc3339
 from tier0_devenv.credentials import Credential
-from tier0_operator.timeutil import to_rfc3339
 
 
 @dataclass

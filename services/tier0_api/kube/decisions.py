@@ -13,16 +13,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tier0_common.failover_crd import (
-    API_VERSION,
     AUTOMATIC_REASON,
-    GROUP_LABEL,
     PHASE_COMPLETED,
     PHASE_FAILED,
     PHASE_REFUSED,
     REQUESTED_AT_ANNOTATION,
     REQUESTED_VIA_ANNOTATION,
-    RF_KIND,
 )
+from tier0_common.failover_models import (
+    MAX_GENERATE_NAME,
+    FailoverSpec,
+    GroupSpec,
+    SpecError,
+    parse_group_spec,
+)
+from tier0_common.failover_models import failover_manifest as build_manifest
+from tier0_common.rfc3339 import format_rfc3339, parse_rfc3339
 
 from ..failover_schemas import (
     ConditionSummary,
@@ -38,10 +44,6 @@ from ..failover_schemas import (
 from .errors import FailoverError
 
 Obj = Mapping[str, Any]
-#: Label values are at most 63 characters; longer group names go unlabelled.
-MAX_LABEL_VALUE = 63
-#: generateName plus the 5 random characters must stay a valid object name.
-MAX_GENERATE_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,21 @@ def _status(obj: Obj) -> Mapping[str, Any]:
     return obj.get("status") or {}
 
 
-def group_regions(group: Obj) -> list[str]:
-    return [str(r["name"]) for r in _spec(group).get("regions") or () if r.get("name")]
+def group_spec(group_name: str, group: Obj) -> GroupSpec:
+    """The FailoverGroup's spec, typed; one the CRD would not admit is a 409 naming the field."""
+    try:
+        return parse_group_spec(group_name, _spec(group))
+    except SpecError as exc:
+        raise FailoverError(409, "invalid_group", f"FailoverGroup {group_name}: {exc}") from exc
 
 
-def active_region(group: Obj) -> str:
+def group_regions(spec: GroupSpec) -> list[str]:
+    return [r.name for r in spec.regions]
+
+
+def active_region(group: Obj, spec: GroupSpec) -> str:
     """status.activeRegion, or the initialRegion before the operator has written one."""
-    return str(_status(group).get("activeRegion") or _spec(group)["initialRegion"])
+    return str(_status(group).get("activeRegion") or spec.initial_region)
 
 
 def _check_known(group_name: str, regions: list[str], *names: str | None) -> None:
@@ -79,9 +89,10 @@ def _check_known(group_name: str, regions: list[str], *names: str | None) -> Non
 
 
 def plan_simulate(group_name: str, group: Obj, request: SimulateRequest) -> Plan:
-    regions = group_regions(group)
+    spec = group_spec(group_name, group)
+    regions = group_regions(spec)
     _check_known(group_name, regions, request.source_region, request.target_region)
-    active = active_region(group)
+    active = active_region(group, spec)
     source = request.source_region or active
     target = request.target_region
     if target is None:
@@ -109,14 +120,10 @@ def plan_simulate(group_name: str, group: Obj, request: SimulateRequest) -> Plan
 
 def plan_restore(group_name: str, group: Obj, request: RestoreRequest) -> Plan:
     """The plan; source == target means there is nothing to restore (a no-op answer)."""
-    regions = group_regions(group)
-    _check_known(group_name, regions, request.wanted_region, request.source_region)
-    target = request.wanted_region or str(_spec(group)["initialRegion"])
-    return Plan(source=request.source_region or active_region(group), target=target)
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    spec = group_spec(group_name, group)
+    _check_known(group_name, group_regions(spec), request.wanted_region, request.source_region)
+    target = request.wanted_region or spec.initial_region
+    return Plan(source=request.source_region or active_region(group, spec), target=target)
 
 
 def failover_manifest(
@@ -129,30 +136,24 @@ def failover_manifest(
     requested_at: datetime,
     via: str,
 ) -> dict[str, Any]:
-    """A RegionFailover with a generated name (every request is a new history entry)."""
+    """The RegionFailover an endpoint creates (tier0_common.failover_models builds it)."""
     action = via.rsplit("/", 1)[-1]
-    metadata: dict[str, Any] = {
-        "generateName": f"{group_name[: MAX_GENERATE_NAME - len(action) - 2]}-{action}-",
-        "annotations": {
-            REQUESTED_AT_ANNOTATION: rfc3339(requested_at),
+    spec = FailoverSpec(
+        group=group_name,
+        source_region=plan.source,
+        target_region=plan.target,
+        reason=reason,
+        dry_run=dry_run,
+        force=force,
+    )
+    return build_manifest(
+        spec,
+        generate_name=f"{group_name[: MAX_GENERATE_NAME - len(action) - 2]}-{action}-",
+        annotations={
+            REQUESTED_AT_ANNOTATION: format_rfc3339(requested_at),
             REQUESTED_VIA_ANNOTATION: via,
         },
-    }
-    if len(group_name) <= MAX_LABEL_VALUE:
-        metadata["labels"] = {GROUP_LABEL: group_name}
-    return {
-        "apiVersion": API_VERSION,
-        "kind": RF_KIND,
-        "metadata": metadata,
-        "spec": {
-            "group": group_name,
-            "sourceRegion": plan.source,
-            "targetRegion": plan.target,
-            "reason": reason,
-            "dryRun": dry_run,
-            "force": force,
-        },
-    }
+    )
 
 
 def outcome(obj: Obj, *, waited: bool) -> tuple[int, FailoverOutcome]:
@@ -270,7 +271,7 @@ def _parse_time(text: object) -> datetime | None:
     if not isinstance(text, str) or not text:
         return None
     try:
-        return datetime.fromisoformat(text)
+        return parse_rfc3339(text)
     except ValueError:
         return None
 
@@ -319,15 +320,15 @@ def group_status(
     namespace: str,
     now: datetime,
 ) -> FailoverStatus:
-    spec, status = _spec(group), _status(group)
+    spec, status = group_spec(group_name, group), _status(group)
     health = {str(r.get("name")): r for r in status.get("regions") or ()}
     return FailoverStatus(
         region=region,
         group=group_name,
         namespace=namespace,
-        services=[str(s) for s in spec.get("services") or ()],
+        services=list(spec.services),
         active_region=status.get("activeRegion"),
-        initial_region=str(spec.get("initialRegion")),
+        initial_region=spec.initial_region,
         regions=[
             RegionHealth(
                 name=name,
@@ -335,9 +336,9 @@ def group_status(
                 since=health.get(name, {}).get("since"),
                 message=health.get(name, {}).get("message"),
             )
-            for name in group_regions(group)
+            for name in group_regions(spec)
         ],
-        automatic=bool((spec.get("policy") or {}).get("automatic")),
+        automatic=spec.policy.automatic,
         automation_frozen=bool(status.get("automationFrozen")),
         frozen_reason=status.get("frozenReason"),
         failover_in_progress=status.get("failoverInProgress") or None,

@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from tier0_common.catalog import WEB_SITES
 from tier0_common.keys import USERS_ACTIVITY, USERS_SITE_METRIC_FIELDS, users_site_key
 from tier0_common.redis_search import items, pairs, text, to_float
+from tier0_common.rfc3339 import parse_rfc3339
 
 from .search import execute
 
@@ -57,10 +58,9 @@ def parse_time(value: Any) -> datetime | None:
     if number is not None:
         return datetime.fromtimestamp(number, UTC)
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return parse_rfc3339(str(value))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def report_values(site_id: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from tier0_common.catalog import ACTIVITY_EXCHANGE, activity_queue
 from tier0_common.keys import USERS_ACTIVITY_MAXLEN
 
 from ..settings_base import IngestSettingsBase
@@ -23,7 +24,7 @@ class AmqpIngestSettings(IngestSettingsBase):
         "options (heartbeat=30, ...) are honoured",
     )
     amqp_exchange: str = Field(
-        "tier0.user-activity",
+        ACTIVITY_EXCHANGE,
         min_length=1,
         max_length=200,
         description="topic exchange the simulator publishes to",
@@ -49,4 +50,4 @@ class AmqpIngestSettings(IngestSettingsBase):
 
     @property
     def queue(self) -> str:
-        return self.amqp_queue or f"{self.amqp_exchange}.{self.region}"
+        return self.amqp_queue or activity_queue(self.amqp_exchange, self.region)

@@ -15,12 +15,13 @@ kept minimal and built in one place, and the unit tests pin it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from pika.adapters.blocking_connection import BlockingChannel
 
+from tier0_common.catalog import ACTIVITY_BINDING_KEY, dead_letter_queue
+
 #: Every web site's reports; routing keys are ``activity.<site_id>``.
-BINDING_KEY: Final = "activity.#"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +36,11 @@ class Topology:
     @property
     def dead_letter_exchange(self) -> str:
         """Fanout, so a dead letter reaches the DLQ whatever its original routing key."""
-        return f"{self.queue}.dlq"
+        return dead_letter_queue(self.queue)
 
     @property
     def dead_letter_queue(self) -> str:
-        return f"{self.queue}.dlq"
+        return dead_letter_queue(self.queue)
 
     def queue_arguments(self) -> dict[str, Any]:
         return {"x-dead-letter-exchange": self.dead_letter_exchange}
@@ -52,4 +53,4 @@ def declare(channel: BlockingChannel, topology: Topology) -> None:
     channel.queue_declare(topology.dead_letter_queue, durable=True)
     channel.queue_bind(topology.dead_letter_queue, topology.dead_letter_exchange)
     channel.queue_declare(topology.queue, durable=True, arguments=topology.queue_arguments())
-    channel.queue_bind(topology.queue, topology.exchange, routing_key=BINDING_KEY)
+    channel.queue_bind(topology.queue, topology.exchange, routing_key=ACTIVITY_BINDING_KEY)

@@ -24,6 +24,7 @@ import orjson
 import redis
 
 from tier0_common.keys import DLQ_ACTIVITY, INGEST_LAST, USERS_ACTIVITY, users_site_key
+from tier0_common.rfc3339 import format_rfc3339_seconds
 from tier0_common.schema import UserActivity
 
 from ..deadletter import add_dead_letter
@@ -45,7 +46,7 @@ def _epoch(moment: datetime) -> float:
 
 
 def _iso(moment: datetime) -> str:
-    return datetime.fromtimestamp(_epoch(moment), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_rfc3339_seconds(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def _number(value: float) -> str:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from tier0_common.catalog import WEB_SITES
+from tier0_common.rfc3339 import format_rfc3339_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ def diurnal_factor(local_hour: float) -> float:
 
 def format_utc(moment: datetime) -> str:
     """The seed's timestamp form: ``2025-11-16T12:00:00Z`` (whole seconds, UTC)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_rfc3339_seconds(moment)
 
 
 @dataclass(slots=True)

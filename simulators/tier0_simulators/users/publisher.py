@@ -21,6 +21,8 @@ import structlog
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 from prometheus_client import Counter, Histogram
 
+from tier0_common.catalog import activity_routing_key
+
 PUBLISHED = Counter("tier0_usersim_published_total", "Reports confirmed by RabbitMQ", ["site_id"])
 RETRIES = Counter(
     "tier0_usersim_publish_retries_total",
@@ -43,10 +45,6 @@ CONFIRM_SECONDS = Histogram(
 MAX_BACKOFF_SECONDS: Final = 10.0
 
 log = structlog.get_logger("tier0.usersim.publisher")
-
-
-def routing_key(site_id: str) -> str:
-    return f"activity.{site_id}"
 
 
 class ConfirmedPublisher:
@@ -90,7 +88,11 @@ class ConfirmedPublisher:
             try:
                 with CONFIRM_SECONDS.time():
                     channel.basic_publish(
-                        self._exchange, routing_key(site_id), body, properties, mandatory=True
+                        self._exchange,
+                        activity_routing_key(site_id),
+                        body,
+                        properties,
+                        mandatory=True,
                     )
             except (pika.exceptions.NackError, pika.exceptions.UnroutableError) as exc:
                 cause = "nack" if isinstance(exc, pika.exceptions.NackError) else "unroutable"

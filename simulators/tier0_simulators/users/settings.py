@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tier0_common.catalog import ACTIVITY_EXCHANGE
+
 
 class UserSimSettings(BaseSettings):
     """Every field is read from the upper-cased environment variable of the same name."""
@@ -22,7 +24,7 @@ class UserSimSettings(BaseSettings):
         "options (heartbeat=30, ...) are honoured",
     )
     amqp_exchange: str = Field(
-        "tier0.user-activity",
+        ACTIVITY_EXCHANGE,
         min_length=1,
         max_length=200,
         description="durable topic exchange; routing key is activity.<site_id>",

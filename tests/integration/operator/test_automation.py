@@ -15,7 +15,7 @@ from tests.support.k8s_objects import (
 )
 from tests.support.region_api import RegionApi
 from tests.support.wait import wait_for
-from tier0_operator.timeutil import from_rfc3339
+from tier0_common.rfc3339 import from_rfc3339
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration]
 

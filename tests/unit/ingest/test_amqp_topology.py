@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from tier0_common.catalog import ACTIVITY_BINDING_KEY as BINDING_KEY
 from tier0_ingest.amqp.settings import AmqpIngestSettings
-from tier0_ingest.amqp.topology import BINDING_KEY, Topology
+from tier0_ingest.amqp.topology import Topology
 
 
 def test_default_names_per_region(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tier0_common.rfc3339 import from_rfc3339, to_rfc3339
 from tier0_operator.conditions import get_condition, set_condition
-from tier0_operator.timeutil import from_rfc3339, to_rfc3339
 
 
 def test_transition_time_moves_only_on_status_change() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tier0_common.rfc3339 import to_rfc3339
 from tier0_operator.health import judge_freshness
-from tier0_operator.timeutil import to_rfc3339
 
 
 def status(last: float | None, age: float | None = None) -> dict[str, object]:

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from tests.support.fake_cluster import FakeCluster
+from tier0_common.failover_crd import DEFAULT_REGION_LABEL as LABEL
 from tier0_common.failover_crd import FG_PLURAL, RF_PLURAL
-from tier0_operator.consts import DEFAULT_REGION_LABEL as LABEL
 from tier0_operator.locks import lease_name
 from tier0_operator.reconcile import Failover
 from tier0_operator.request import Outcome

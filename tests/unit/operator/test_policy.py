@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tier0_common.failover_models import GroupSpec, parse_group_spec
 from tier0_operator.policy import Decision, Health, RegionTracker, decide
-from tier0_operator.spec import GroupSpec, parse_group_spec
 
 
 def group(**policy: Any) -> GroupSpec:

@@ -1,9 +1,13 @@
-"""Typed views of the RegionFailover and FailoverGroup specs.
+"""The RegionFailover and FailoverGroup specs as typed models, shared by operator and API.
 
-The API server already validates both (OpenAPI + CEL in charts/tier0/crds), so these
-models are the operator's second line: they turn the raw dicts into typed, frozen
-objects and, when something slips through (an older CRD installed, a hand-edited
-object), fail with the field path, e.g. `spec.policy.failureThreshold: ...`.
+The schema is the CRDs' (charts/tier0/crds, OpenAPI + CEL, which the API server
+enforces); these models are its one Python twin, and tests/unit/common/
+test_failover_models.py fails when the two disagree on a field, a default or a
+pattern. The operator parses what it acts on with them (a spec that slips through -
+an older CRD installed, a hand-edited object - fails with the field path, e.g.
+`spec.policy.failureThreshold: ...`); the region API reads FailoverGroups and builds
+RegionFailovers with them (:func:`failover_manifest`), so neither writes the schema
+again as raw dict keys.
 """
 
 from __future__ import annotations
@@ -15,9 +19,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
-from tier0_operator.consts import DEFAULT_REGION_LABEL
+from tier0_common.failover_crd import (
+    API_VERSION,
+    DEFAULT_REGION_LABEL,
+    GROUP_LABEL,
+    RF_KIND,
+)
 
 REGION_PATTERN = r"^region[0-9]+$"
+#: A DNS subdomain: the name of an object (a FailoverGroup).
+OBJECT_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 _REGION_RE = re.compile(REGION_PATTERN)
 
 
@@ -94,7 +105,9 @@ class GroupSpec(_Model):
 
 
 class FailoverSpec(_Model):
-    group: str | None = None
+    group: str | None = Field(
+        default=None, min_length=1, max_length=253, pattern=OBJECT_NAME_PATTERN
+    )
     services: tuple[str, ...] | None = None
     region_label: str | None = None
     source_region: str = Field(pattern=REGION_PATTERN)
@@ -149,3 +162,34 @@ def parse_group_spec(name: str, spec: Mapping[str, Any]) -> GroupSpec:
 
 def is_region_name(value: str) -> bool:
     return bool(_REGION_RE.match(value))
+
+
+#: Label values are at most 63 characters; longer group names go unlabelled.
+MAX_LABEL_VALUE = 63
+#: generateName plus the 5 random characters must stay a valid object name.
+MAX_GENERATE_NAME = 200
+
+
+def failover_manifest(
+    spec: FailoverSpec,
+    *,
+    generate_name: str,
+    annotations: Mapping[str, str],
+    namespace: str | None = None,
+) -> dict[str, Any]:
+    """A RegionFailover with a generated name (every request is a new history entry),
+    labelled with its group when the name fits in a label value."""
+    metadata: dict[str, Any] = {
+        "generateName": generate_name[:MAX_GENERATE_NAME],
+        "annotations": dict(annotations),
+    }
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    if spec.group is not None and len(spec.group) <= MAX_LABEL_VALUE:
+        metadata["labels"] = {GROUP_LABEL: spec.group}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": RF_KIND,
+        "metadata": metadata,
+        "spec": spec.model_dump(by_alias=True, exclude_none=True),
+    }
