@@ -56,9 +56,9 @@ from tier0_common.failover_crd import (
     RF_PLURAL,
     VERSION,
 )
+from tier0_common.rfc3339 import from_rfc3339, maybe_from_rfc3339, to_rfc3339
 from tier0_operator.health import pod_is_ready
 from tier0_operator.kube import Kube, connect
-from tier0_operator.timeutil import from_rfc3339, maybe_from_rfc3339, to_rfc3339
 
 REPO = Path(__file__).resolve().parents[1]
 #: Where `make cluster` (tier0_devenv.node) writes the cluster's admin kubeconfig.
