@@ -42,7 +42,7 @@ COMPONENTS: tuple[tuple[str, str, str], ...] = (
     (
         "Local stack: Kubernetes part",
         "python -m tier0_devenv",
-        "tier0_devenv.kube_settings:LocalKubeSettings",
+        "tier0_devenv.k8s.settings:LocalKubeSettings",
     ),
     (
         "Local Kubernetes control plane",

@@ -15,8 +15,9 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from . import credentials, infra, kube_stack
+from . import credentials, infra
 from .ai_data import AiCorpora
+from .k8s import stack as kube_stack
 from .processes import (
     DevenvError,
     HealthCheck,

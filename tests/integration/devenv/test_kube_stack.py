@@ -18,8 +18,9 @@ import pytest
 
 from tests.support.servers import free_ports
 from tests.support.wait import wait_for
-from tier0_devenv import kube_stack, stack
+from tier0_devenv import stack
 from tier0_devenv.k8s import LocalCluster
+from tier0_devenv.k8s import stack as kube_stack
 from tier0_devenv.k8s.settings import K8sSettings
 from tier0_devenv.processes import Supervisor, process_alive
 from tier0_devenv.settings import DevenvSettings

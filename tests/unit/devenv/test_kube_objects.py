@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tier0_devenv import kube_objects, kube_stack
-from tier0_devenv.kube_settings import LocalKubeSettings
+from tier0_devenv.k8s import objects as kube_objects
+from tier0_devenv.k8s import stack as kube_stack
+from tier0_devenv.k8s.settings import LocalKubeSettings
 from tier0_devenv.processes import DevenvError
 from tier0_devenv.settings import DevenvSettings
 

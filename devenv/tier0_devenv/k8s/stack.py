@@ -18,12 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import credentials
-from .k8s import ClusterPorts, LocalCluster
-from .k8s.access import ApiProbe
-from .k8s.binaries import ensure_binaries
-from .k8s.settings import K8sSettings
-from .kube_objects import (
+from .. import credentials
+from ..processes import DevenvError, HttpCheck, ProcessSpec
+from ..settings import REPO_ROOT, DevenvSettings
+from ..steps import Progress, Row, Step
+from .access import ApiProbe
+from .binaries import ensure_binaries
+from .cluster import ClusterPorts, LocalCluster
+from .objects import (
     CRD_DIR,
     GROUP_SERVICE,
     REGION_LABEL,
@@ -32,10 +34,7 @@ from .kube_objects import (
     load_demo,
     region_objects,
 )
-from .kube_settings import LocalKubeSettings
-from .processes import DevenvError, HttpCheck, ProcessSpec
-from .settings import REPO_ROOT, DevenvSettings
-from .steps import Progress, Row, Step
+from .settings import K8sSettings, LocalKubeSettings
 
 LOCALHOST = "127.0.0.1"
 REGIONS = ("region1", "region2")

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .settings import REPO_ROOT
+from ..settings import REPO_ROOT
 
 Manifest = dict[str, Any]
 
