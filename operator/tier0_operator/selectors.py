@@ -28,10 +28,6 @@ class SelectorPlan:
     #: Services on neither region, or without the label: the request does not match reality.
     mismatched: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def changes_nothing(self) -> bool:
-        return not self.to_patch and not self.mismatched
-
 
 def plan_selectors(
     selectors: Mapping[str, Mapping[str, str] | None],

@@ -12,7 +12,6 @@ again as raw dict keys.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +28,6 @@ from tier0_common.failover_crd import (
 REGION_PATTERN = r"^region[0-9]+$"
 #: A DNS subdomain: the name of an object (a FailoverGroup).
 OBJECT_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-_REGION_RE = re.compile(REGION_PATTERN)
 
 
 class SpecError(ValueError):
@@ -158,10 +156,6 @@ def parse_group_spec(name: str, spec: Mapping[str, Any]) -> GroupSpec:
         return GroupSpec.model_validate({**spec, "name": name})
     except ValidationError as exc:
         raise _spec_error(exc, "spec") from exc
-
-
-def is_region_name(value: str) -> bool:
-    return bool(_REGION_RE.match(value))
 
 
 #: Label values are at most 63 characters; longer group names go unlabelled.

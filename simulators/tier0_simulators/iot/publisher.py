@@ -184,7 +184,3 @@ class Publisher:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
-
-    @property
-    def queued(self) -> int:
-        return self._queued
