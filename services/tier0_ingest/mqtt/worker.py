@@ -35,7 +35,7 @@ from ..deadletter import reason_label
 from . import metrics
 from .session import MqttSession, SessionLost
 from .settings import MqttIngestSettings
-from .validate import check
+from .validate import Reading, Validator
 from .writer import RedisCommandErrors, RedisDown, TelemetryWriter
 
 log = structlog.get_logger("tier0.ingest.mqtt")
@@ -98,6 +98,7 @@ class IngestWorker:
         self.session = session
         self.writer = writer
         self.totals = Totals()
+        self.validator = Validator()
         self._stop = threading.Event()
         self._mqtt_backoff = Backoff()
         self._redis_backoff = Backoff()
@@ -192,6 +193,7 @@ class IngestWorker:
         if not writer.pending_messages:
             self._batch_started = time.monotonic()
         add = writer.add
+        check = self.validator.check
         seen = f"{now:.3f}"
         every = metrics.LAG_SAMPLE_EVERY
         tick = self._lag_tick
@@ -201,13 +203,13 @@ class IngestWorker:
                 self._canary(topic, payload, now)
                 continue
             result = check(topic, payload, seen)
-            if type(result) is tuple:
-                add(result[0], result[1], result[3], result[4])
+            if type(result) is Reading:
+                add(result.device_id, result.site_id, result.device, result.dynamic)
                 accepted += 1
                 tick += 1
                 if tick >= every:
                     tick = 0
-                    metrics.LAG.observe(now - result[2])
+                    metrics.LAG.observe(now - result.time)
             else:
                 self.totals.dead_letters += 1
                 writer.dead_letter(result.reason, topic, payload)  # type: ignore[union-attr]

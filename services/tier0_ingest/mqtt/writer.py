@@ -51,7 +51,7 @@ from tier0_common.keys import (
 
 from ..deadletter import add_dead_letter
 from . import metrics
-from .validate import Device, render
+from .redis_encoding import Device, render
 
 SOURCE: Final = "mqtt"
 #: Dead letters and canaries held while Redis is away; older ones are dropped first.

@@ -22,10 +22,19 @@ from pydantic import ValidationError
 from tests.support.payloads import SEED_TELEMETRY
 from tests.support.redis_data import device_mapping
 from tier0_common.schema import MAX_TELEMETRY_BYTES, Telemetry
-from tier0_ingest.mqtt.validate import Rejection, check, forget_devices, render
+from tier0_ingest.mqtt.redis_encoding import render
+from tier0_ingest.mqtt.validate import Reading, Rejection, Validator
+
+Check = Callable[[bytes, bytes, str], Reading | Rejection]
 
 TOPIC = b"og/field/WY-ALPHA/turbine/TURB-00912"
 SEEN = "1763294401.250"
+
+
+@pytest.fixture
+def check() -> Check:
+    """A fresh validator per test: no device is cached yet."""
+    return Validator().check
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -141,10 +150,9 @@ def _as_hash(command: bytes) -> dict[str, str]:
 
 @pytest.mark.parametrize("cache", ["cold", "warm"])
 @pytest.mark.parametrize("case", list(MUTATIONS))
-def test_fast_path_agrees_with_the_model(case: str, cache: str) -> None:
+def test_fast_path_agrees_with_the_model(case: str, cache: str, check: Check) -> None:
     payload = _payload(case)
     model = _model_accepts(payload)
-    forget_devices()
     if cache == "warm":
         assert not isinstance(check(TOPIC, _payload("seed sample"), SEEN), Rejection)
     result = check(TOPIC, payload, SEEN)
@@ -177,14 +185,14 @@ def test_fast_path_agrees_with_the_model(case: str, cache: str) -> None:
         (b"\xff\xfe" + _payload("seed sample"), "bad_json"),
     ],
 )
-def test_malformed_bytes_are_refused_with_a_kind(payload: bytes, kind: str) -> None:
+def test_malformed_bytes_are_refused_with_a_kind(payload: bytes, kind: str, check: Check) -> None:
     result = check(TOPIC, payload, SEEN)
     assert isinstance(result, Rejection)
     assert result.reason.startswith(f"{kind}:"), result.reason
     assert _model_accepts(payload) is None
 
 
-def test_huge_payload_is_refused_before_parsing() -> None:
+def test_huge_payload_is_refused_before_parsing(check: Check) -> None:
     doc = copy.deepcopy(SEED_TELEMETRY)
     doc["status"]["message"] = "x" * MAX_TELEMETRY_BYTES
     result = check(TOPIC, orjson.dumps(doc), SEEN)
@@ -202,14 +210,13 @@ def test_huge_payload_is_refused_before_parsing() -> None:
         b"og/field/WY-ALPHA/turbine",
     ],
 )
-def test_topic_must_name_the_payloads_device(topic: bytes) -> None:
+def test_topic_must_name_the_payloads_device(topic: bytes, check: Check) -> None:
     result = check(topic, _payload("seed sample"), SEEN)
     assert isinstance(result, Rejection)
     assert result.reason.startswith("topic_mismatch:")
 
 
-def test_a_partial_write_carries_the_changing_fields_only() -> None:
-    forget_devices()
+def test_a_partial_write_carries_the_changing_fields_only(check: Check) -> None:
     check(TOPIC, _payload("seed sample"), SEEN)
     result = check(TOPIC, _payload("metric as int"), "1763294402.000")
     assert not isinstance(result, Rejection)
@@ -223,9 +230,8 @@ def test_a_partial_write_carries_the_changing_fields_only() -> None:
     assert (stored["m_rpm"], stored["seen"]) == ("3000.0", "1763294402.000")
 
 
-def test_a_cached_location_does_not_let_a_bool_through() -> None:
+def test_a_cached_location_does_not_let_a_bool_through(check: Check) -> None:
     """``True == 1``: a device cached at lat 1 must not pass with lat true."""
-    forget_devices()
     doc = copy.deepcopy(SEED_TELEMETRY)
     doc["location"] = {"lat": 1, "lon": 0}
     assert not isinstance(check(TOPIC, orjson.dumps(doc), SEEN), Rejection)
@@ -234,7 +240,7 @@ def test_a_cached_location_does_not_let_a_bool_through() -> None:
     assert isinstance(result, Rejection) and result.reason.startswith("invalid:")
 
 
-def test_slow_path_acceptance_is_also_topic_checked() -> None:
+def test_slow_path_acceptance_is_also_topic_checked(check: Check) -> None:
     payload = _payload("timestamp with offset")
     assert not isinstance(check(TOPIC, payload, SEEN), Rejection)
     assert isinstance(check(b"og/field/X/turbine/TURB-00912", payload, SEEN), Rejection)
