@@ -20,7 +20,7 @@ from benchmarks.real_failover import (
     report,
     summarize,
 )
-from tier0_operator.timeutil import from_rfc3339
+from tier0_common.rfc3339 import from_rfc3339
 
 
 def ok(start: float, region: str = "region1", took: float = 0.01) -> Sample:
