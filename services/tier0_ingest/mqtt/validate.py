@@ -65,6 +65,7 @@ class Reading(NamedTuple):
     dynamic: str
 
 
+_new_reading: Final = tuple.__new__
 _IDENT: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _ISO_Z: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
 _TOP_KEYS: Final = frozenset(
@@ -264,7 +265,8 @@ class Validator:
                 return None
             parts.append(f"{head}${len(text)}\r\n{text}\r\n")
         self._devices[device_id] = device
-        return Reading(device_id, device.site_id, when[0], device, "".join(parts))
+        # tuple.__new__ skips the NamedTuple's Python-level __new__: this is per message.
+        return _new_reading(Reading, (device_id, device.site_id, when[0], device, "".join(parts)))
 
     def _slow(self, payload: bytes, seen_field: str) -> Reading | Rejection:
         """The model's verdict, for everything the fast path did not recognise."""
