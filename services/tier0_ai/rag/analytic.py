@@ -191,8 +191,11 @@ async def compute(client: aioredis.Redis, i: Interpretation, vocab: Vocabulary) 
                 state = SITE_STATE.get(site, site)
                 folded[state] = folded.get(state, 0) + n
             counts = folded
+        named = i.values(i.group_by)
         for value in domain(vocab, i.dataset, i.group_by):
-            counts.setdefault(value, 0)
+            # a breakdown over named values ("compare BP and Northwind") lists those
+            if not named or value in named or i.group_by == "region":
+                counts.setdefault(value, 0)
         ordered = sorted(counts.items(), key=lambda kv: _order_key(kv, i.order == "desc"))
         figures.total = sum(counts.values())
         if i.intent == "rank" and i.limit is not None and len(ordered) > i.limit:

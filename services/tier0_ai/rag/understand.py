@@ -227,6 +227,7 @@ _BREAKDOWN = rx(r"\b(breakdown|break ?down|distribution|split)\b")
 _NOUN_BREAKDOWN = rx(
     r"\b(" + "|".join(p for _, p in _FIELD_NOUNS) + r")\s+(?:breakdown|distribution|split)\b"
 )
+_COMPARE = rx(r"\b(compare|compared|comparison|versus|vs\.?|against each other)\b")
 _PERIODIC = rx(r"\b(monthly|yearly|annual|annually|hourly)\b")
 _PERIOD_FIELD = {
     "monthly": "month",
@@ -854,7 +855,7 @@ def interpret(
 
     _negations(t, found)
     _effective_dates(date_found, out)
-    _intent(question, dataset, top_k, out, t)
+    _intent(question, dataset, top_k, out, t, found)
     if dataset == "documents":
         # Document questions are answered by retrieval over the whole text; only an
         # operator or site that the records do not contain stops them. A count of
@@ -950,11 +951,44 @@ def _reference(vocab: Vocabulary, dataset: str, reference: date | None) -> date:
     return span[1] if span else date.today()
 
 
-def _intent(question: str, dataset: Dataset, top_k: int, out: Interpretation, t: Text) -> None:
+def _intent(
+    question: str,
+    dataset: Dataset,
+    top_k: int,
+    out: Interpretation,
+    t: Text,
+    found: list[Constraint],
+) -> None:
     if dataset == "documents":
         return
     g = _GROUP.search(question) or _NOUN_BREAKDOWN.search(question)
     group = next((name for name, rx in _NOUN.items() if g and rx.fullmatch(g.group(1))), None)
+    for extra in list(_GROUP.finditer(question))[1:]:
+        # one breakdown per answer: a second one is named, not silently dropped
+        name = next((n for n, rx in _NOUN.items() if rx.fullmatch(extra.group(1))), None)
+        if name and name != group:
+            t.take(extra.start(), extra.end())
+            out.not_understood.append(
+                NotUnderstood(
+                    extra.group(0),
+                    f"one breakdown per answer: grouped by {group} only; ask again for {name}",
+                )
+            )
+    compared = _COMPARE.search(question)
+    if group is None and compared:
+        # "compare BP and Northwind": a breakdown over the values named
+        group = next(
+            (
+                c.field
+                for c in found
+                if c.field in GROUPABLE[dataset]
+                and not c.exclude
+                and sum(x.field == c.field for x in found) + len(c.values) > 2
+            ),
+            None,
+        )
+        if group:
+            t.take(compared.start(), compared.end())
     periodic = _PERIODIC.search(question)
     if group is None and periodic:
         group = _PERIOD_FIELD[periodic.group(1).lower()]

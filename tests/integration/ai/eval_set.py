@@ -130,6 +130,8 @@ class Case:
     #: not_found: the field named; not_understood: the words reported
     expect: str | None = None
     words: list[str] = field(default_factory=list)
+    #: a breakdown over named values only ("compare BP and Northwind")
+    only: tuple[str, ...] = ()
 
     @property
     def analytic(self) -> bool:
@@ -153,7 +155,7 @@ def expected(case: Case, raw: Raw) -> Expected:
     counts = Counter(str(r[case.key]) for r in rows)
     if case.key not in _NO_ZERO_FILL:
         for r in raw.rows(case.dataset):
-            if r[case.key]:
+            if r[case.key] and (not case.only or r[case.key] in case.only):
                 counts.setdefault(str(r[case.key]), 0)
     if case.kind == "group":
         return Expected(len(rows), dict(counts))
@@ -675,6 +677,34 @@ def cases() -> list[Case]:
             dataset=inc,
             key="month",
             where=_year(2025),
+        )
+    )
+
+    add(
+        _family(
+            "incident_breakdown",
+            [
+                "Compare BP and Northwind incidents in 2024",
+                "BP vs Northwind Energy incidents in 2024",
+            ],
+            "group",
+            dataset=inc,
+            key="operator",
+            only=("BP", "Northwind Energy"),
+            where=lambda r, d: (
+                r["operator"] in ("BP", "Northwind Energy") and r["date"].year == 2024
+            ),
+        )
+    )
+    add(
+        _family(
+            "not_understood",
+            [
+                "incidents per year for each operator",
+            ],
+            "not_understood",
+            dataset=inc,
+            words=["for each operator"],
         )
     )
 
