@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -67,7 +68,14 @@ def parser() -> argparse.ArgumentParser:
     return cli
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # SystemExit unwinds like an error: the private dockerd and work folders are
+    # cleaned up by the same finally blocks, not left behind by a bare kill.
+    sys.exit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args, rest = parser().parse_known_args(argv)
     if rest and args.command != "skaffold":
         parser().error(f"unrecognized arguments: {' '.join(rest)}")

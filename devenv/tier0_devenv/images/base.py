@@ -37,10 +37,25 @@ APT_CONF = (
     'APT::Install-Recommends "false";',
     'APT::Install-Suggests "false";',
     'Acquire::Languages "none";',
+    # Downloaded .deb files and apt's binary caches never stay in a layer.
+    'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb'
+    ' /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };',
+    'Dir::Cache::pkgcache "";',
+    'Dir::Cache::srcpkgcache "";',
 )
 POLICY_RC = "#!/bin/sh\n# Services are never started while an image is built.\nexit 101\n"
 #: Emptied after bootstrap: caches and logs that only add bytes to every layer.
-TRIM = ("var/cache/apt", "var/lib/apt/lists", "var/log", "usr/share/doc", "usr/share/man")
+TRIM = (
+    "var/cache/apt",
+    "var/lib/apt/lists",
+    "var/log",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+)
+#: Kept inside the trimmed folders (as DPKG_EXCLUDES keeps them for later packages).
+TRIM_KEEP = frozenset({"locale.alias"})
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,7 @@ def base_key(settings: ImagesSettings) -> str:
         "apt_conf": APT_CONF,
         "policy_rc": POLICY_RC,
         "trim": TRIM,
+        "trim_keep": sorted(TRIM_KEEP),
     }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
@@ -147,6 +163,8 @@ def _trim(root: Path, settings: ImagesSettings, sources: AptSources) -> None:
     for rel in TRIM:
         folder = root / rel
         for child in folder.iterdir() if folder.is_dir() else ():
+            if child.name in TRIM_KEEP:
+                continue
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child)
             else:

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -148,3 +151,24 @@ def test_a_failed_build_names_its_step_and_leaves_nothing_running(
     assert "returned a non-zero code: 3" in message
     assert leftovers(settings) == []
     assert not any((settings.cache / "archives" / "broken").glob("*.tar"))
+
+
+def test_sigterm_mid_build_stops_the_private_dockerd(built: Built) -> None:
+    """A build killed (as a bring-up stopping on Ctrl-C or a timeout would) cleans up."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tier0_devenv.images", "build", "--check", "--only", "mosquitto"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "start private dockerd: done" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    seen += proc.stderr.readlines()
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM, "".join(seen)
+    assert any("stop private dockerd: done" in line for line in seen), "".join(seen)
+    assert leftovers(built.settings) == []
