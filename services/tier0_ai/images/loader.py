@@ -110,7 +110,10 @@ def _decode(path: Path, data: bytes) -> str:
             fmt = (img.format or "").lower()
         with Image.open(io.BytesIO(data)) as img:
             img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError as exc:
+        # Pillow's message names an in-memory buffer, which tells the reader nothing
+        raise ValueError("not a decodable image (no image format recognised)") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
         raise ValueError(f"not a decodable image ({type(exc).__name__}: {exc})") from exc
     if fmt not in MIME:
         raise ValueError(f"unsupported image format {fmt or 'unknown'}")

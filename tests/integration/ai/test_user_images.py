@@ -79,6 +79,9 @@ def test_a_folder_tree_is_loaded_mapped_reported_and_searchable(
     assert files["misc/holiday_snapshot.jpg"]["unmapped"] == ["misc", "holiday", "snapshot"]
     assert files["misc/holiday_snapshot.jpg"]["category_from"] == "not mapped"
     assert files["misc/broken.jpg"]["action"] == "skipped"
+    assert (
+        files["misc/broken.jpg"]["reason"] == "not a decodable image (no image format recognised)"
+    )
     assert files["misc/notes.md"]["action"] == "ignored"
 
     with TestClient(make_app(redis_region2, offline_ai), raise_server_exceptions=False) as api:
