@@ -94,6 +94,26 @@ class RealNode:
             raise AssertionError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
         return result.stdout
 
+    def helm(self, *args: str, timeout: float = 300.0) -> str:
+        helm_home = self.workdir / "k8s" / "helm"
+        env = {
+            **os.environ,
+            "KUBECONFIG": str(self.kubeconfig),
+            "HELM_CACHE_HOME": str(helm_home / "cache"),
+            "HELM_CONFIG_HOME": str(helm_home / "config"),
+            "HELM_DATA_HOME": str(helm_home / "data"),
+        }
+        result = subprocess.run(
+            [str(bin_dir() / "helm"), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"helm {' '.join(args)}: {result.stdout[-1500:]}{result.stderr}")
+        return result.stdout
+
     def get_json(self, *args: str) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.kubectl("get", *args, "-o", "json"))
         return data

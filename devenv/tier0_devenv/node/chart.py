@@ -53,8 +53,9 @@ def build_images(layout: NodeLayout) -> Path:
         sys.executable, "-m", "tier0_devenv.images", "build",
         "--import-to", str(layout.containerd_socket), "--out", str(manifest),
     ]  # fmt: skip
-    # Its progress goes straight to the terminal: a cold build takes minutes.
-    result = subprocess.run(argv)
+    # Its progress (stderr) goes straight to the terminal: a cold build takes minutes.
+    # stdout repeats the manifest that --out writes.
+    result = subprocess.run(argv, stdout=subprocess.DEVNULL)
     if result.returncode != 0:
         raise DevenvError(
             f"`{' '.join(argv[1:4])}` exited with {result.returncode} (its output above names "

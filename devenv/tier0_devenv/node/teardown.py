@@ -210,7 +210,10 @@ def remove_folders(layout: NodeLayout, snapshot: Snapshot | None, progress: Prog
     for folder in SYSTEM_DIRS:
         if folder.exists() and str(folder) not in existed:
             shutil.rmtree(folder, ignore_errors=True)
-    shutil.rmtree(layout.workdir, ignore_errors=True)
+    # `rm --one-file-system`: a mount the unmount step could not remove (a hostPath
+    # bind of some host folder) is skipped rather than emptied; and rm is several
+    # times faster than shutil.rmtree on containerd's unpacked image layers.
+    _quiet(["rm", "-rf", "--one-file-system", str(layout.workdir)], timeout=900)
     host.release(layout.workdir)
     progress(f"  removed {layout.workdir}")
 
