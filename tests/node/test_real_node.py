@@ -23,7 +23,14 @@ import pytest
 import redis
 
 from tests.support.dns import query_a
-from tests.support.real_node import HostState, RealNode, nft_tables, node_env, start_node
+from tests.support.real_node import (
+    HostState,
+    RealNode,
+    machine_slot,
+    nft_tables,
+    node_env,
+    start_node,
+)
 from tests.support.wait import wait_for
 from tier0_common.catalog import device_identity
 from tier0_common.keys import device_key
@@ -74,6 +81,12 @@ def leftovers(node: RealNode, before: HostState) -> list[str]:
     if Path("/run/tier0-node.json").exists():
         found.append("marker /run/tier0-node.json")
     return found
+
+
+@pytest.fixture(scope="module", autouse=True)
+def slot() -> Iterator[None]:
+    with machine_slot():
+        yield
 
 
 def test_a_failed_step_names_itself_and_leaves_nothing(tmp_path: Path) -> None:

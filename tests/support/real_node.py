@@ -6,26 +6,74 @@ torn down with `make cluster-down`, the same entry points people use. Host state
 inventory the node keeps, so the teardown check does not trust the code it checks.
 A missing prerequisite makes `up` fail its preflight with what to install; the
 fixture turns that into a test failure carrying the message, never a skip.
+
+Only one real node fits on a machine (kube-proxy's chains and the kubepods cgroups
+are global), and a shared build machine may run several suites or a `make cluster`
+at once, so a test module first takes the machine's node slot: an exclusive lock
+among test sessions, then waiting (with a deadline, saying so) until no other node's
+marker names a live work dir.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.wait import wait_for
 from tier0_devenv.k8s.binaries import bin_dir
+from tier0_devenv.node import host
 from tier0_devenv.node.inventory import SYSCTLS, read_sysctl
 from tier0_devenv.node.layout import default_route_ip
 
 REPO = Path(__file__).resolve().parents[2]
 LOG_TAIL = 60
+SLOT_LOCK = Path("/run/tier0-node-tests.lock")
+#: How long a module waits for another suite's or a person's node to go away.
+SLOT_WAIT_SECONDS = 1800.0
+
+
+@contextmanager
+def machine_slot(timeout: float = SLOT_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the machine's real-node slot for the duration of the block."""
+    began = time.monotonic()
+    with SLOT_LOCK.open("a") as lock:
+
+        def locked() -> bool:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                return False
+
+        if not locked():
+            print(
+                f"\n[node] waiting for another test session's node ({SLOT_LOCK})", file=sys.stderr
+            )
+            wait_for(locked, timeout, interval=2.0, what=f"the lock {SLOT_LOCK}")
+
+        def no_other_node() -> bool:
+            owner = host.claimed_by()
+            return owner is None or not owner.exists()
+
+        if not no_other_node():
+            print(f"\n[node] waiting for the node of {host.claimed_by()} to go", file=sys.stderr)
+            left = max(1.0, timeout - (time.monotonic() - began))
+            wait_for(no_other_node, left, interval=2.0, what="the other real node to be taken down")
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def nft_tables() -> set[str]:
