@@ -210,10 +210,16 @@ def remove_folders(layout: NodeLayout, snapshot: Snapshot | None, progress: Prog
     for folder in SYSTEM_DIRS:
         if folder.exists() and str(folder) not in existed:
             shutil.rmtree(folder, ignore_errors=True)
-    # `rm --one-file-system`: a mount the unmount step could not remove (a hostPath
-    # bind of some host folder) is skipped rather than emptied; and rm is several
-    # times faster than shutil.rmtree on containerd's unpacked image layers.
-    _quiet(["rm", "-rf", "--one-file-system", str(layout.workdir)], timeout=900)
+    # A mount the unmount step could not remove may be a bind of a host folder (a
+    # hostPath volume): deleting through it would empty that folder, so the work dir
+    # stays and `down` reports the mount. (rm's --one-file-system does not help: a bind
+    # of the same filesystem has the same device.)
+    stuck = mounts_under([layout.workdir])
+    if stuck:
+        progress(f"  {len(stuck)} mount(s) still under {layout.workdir}: not deleting it")
+        return
+    # rm is several times faster than shutil.rmtree on containerd's unpacked layers.
+    _quiet(["rm", "-rf", str(layout.workdir)], timeout=900)
     host.release(layout.workdir)
     progress(f"  removed {layout.workdir}")
 
