@@ -2,8 +2,8 @@
 `make cluster-down` and `make cluster-status`.
 
 Plain progress lines for a terminal (the daemons' own logs are under
-<workdir>/logs and <workdir>/k8s/logs). Exit codes: 0 done, 1 a step failed or
-`down` left something behind, 2 bad settings.
+<workdir>/logs and <workdir>/k8s/logs). Exit codes: 0 done, 1 a step failed,
+`down` left something behind or `status` found a daemon stopped, 2 bad settings.
 """
 
 from __future__ import annotations
@@ -72,10 +72,15 @@ def _down(layout: NodeLayout) -> int:
 
 def _status(layout: NodeLayout) -> int:
     rows = bringup.status(layout)
+    running = [row for row in rows if row.running]
+    if not running:
+        print(f"no node running from {layout.workdir} (`make cluster` starts one)")
+        return 0
     for row in rows:
-        state = f"running (pid {row.pid})" if row.running else "stopped"
+        state = f"running (pid {row.pid})" if row.running else "STOPPED"
         print(f"{row.name:24} {state:24} {row.log}")
-    return 0 if all(row.running for row in rows) else 1
+    # A partly running node (a daemon died) is the state worth a non-zero exit.
+    return 0 if len(running) == len(rows) else 1
 
 
 COMMANDS = {"up": _up, "down": _down, "status": _status}

@@ -108,7 +108,8 @@ def conflict_problems(layout: NodeLayout) -> list[str]:
                 f"netfilter chains of another Kubernetes node or CNI exist ({foreign[0][2]}, ...): "
                 "a second kube-proxy here would fight over them"
             )
-    if owner != layout.workdir:
+    if owner is None or not owner.exists():
+        # (Another node's own ports would only repeat the line above.)
         for name, port in layout.settings:
             if name.endswith("_port") and (holder := port_listener(int(port))) is not None:
                 problems.append(
