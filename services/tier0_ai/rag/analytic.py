@@ -97,6 +97,14 @@ def query_string(i: Interpretation) -> str:
             clauses.append("-" + _tags(stored.get(name, name), list(dict.fromkeys(unwanted))))
     if any(c.field == "severity" for c in i.applied):
         clauses.append(_tags("severity", effective_severities(i) or ["-"]))
+    for c in i.applied:
+        if c.field == "latency":
+            bound = float(c.values[0][1:])
+            clauses.append(
+                f"@latency_ms:[({bound} +inf]"
+                if c.values[0][0] == ">"
+                else f"@latency_ms:[-inf ({bound}]"
+            )
     if i.statuses is not None:
         clauses.append(
             "(" + "|".join(f"@status:[{lo} {hi}]" for lo, hi in i.statuses) + ")"

@@ -132,6 +132,7 @@ _SCOPE = {
     "client": "from user agent {}",
     "level": "at level {}",
     "service": "from the {} service",
+    "latency": "with latency {} ms",
 }
 
 

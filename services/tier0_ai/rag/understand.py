@@ -58,7 +58,7 @@ DATASET_NAMES = {
 #: Which constraint fields each dataset records.
 APPLICABLE: dict[str, frozenset[str]] = {
     "incidents": frozenset({"operator", "site", "region", "date", "severity", "kind"}),
-    "http": frozenset({"date", "time", "status", "ip", "method", "path", "client"}),
+    "http": frozenset({"date", "time", "status", "ip", "method", "path", "client", "latency"}),
     "app": frozenset({"date", "time", "level", "service", "site", "region"}),
 }
 #: Which fields each dataset can be grouped or ranked by.
@@ -83,6 +83,7 @@ FIELD_WORDS = {
     "level": "a log level",
     "service": "a service",
     "device_type": "a device type",
+    "latency": "a latency",
     "state": "a device state",
 }
 
@@ -641,6 +642,11 @@ _STATUS_NAMES: tuple[tuple[str, tuple[int, int], re.Pattern[str]], ...] = (
         rx(r"(?<!rate of )\b(errors?|failed|failures?|failing)\b(?!\s+rates?)"),
     ),
 )
+_LATENCY = rx(
+    r"\b(?:latency|response time|request time|duration|took|taking|slower than|faster than|longer than)?\s*"
+    r"(over|above|more than|greater than|>|under|below|less than|<|slower than|faster than|longer than)\s*"
+    r"(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?)\b"
+)
 _IPV4 = rx(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
 _METHOD = rx(r"\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)(?:ed)?\b", 0)
 _METHOD_LOWER = rx(r"\b(get|post|put|delete|patch|head)\s+(requests?|calls?)\b")
@@ -729,6 +735,20 @@ def interpret(
             out.not_understood.append(NotUnderstood(ip, "not a valid IPv4 address"))
         else:
             found.append(Constraint("ip", ip, [ip]))
+    for m in t.find(_LATENCY):
+        above = m.group(1).lower() in (
+            "over",
+            "above",
+            "more than",
+            "greater than",
+            ">",
+            "slower than",
+            "longer than",
+        )
+        ms = float(m.group(2)) * (1000 if m.group(3).lower().startswith("s") else 1)
+        bound = f"{'>' if above else '<'}{ms:g}"
+        words = m.group(0).strip()
+        found.append(Constraint("latency", words, [bound], f"'{words}' read as latency {bound} ms"))
     for m in t.find(_PATH):
         found.append(Constraint("path", m.group(1), [m.group(1).rstrip(".,?")]))
     _times_c = _times(t, out)
@@ -1098,6 +1118,9 @@ def _unknown_names(t: Text, vocab: Vocabulary, out: Interpretation, cue_only: bo
 
 
 def _leftover_words(t: Text, out: Interpretation) -> None:
+    for m in re.finditer(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w.])", t.rest()):
+        # a number nothing read ("severity level 2") is a constraint we did not apply
+        out.not_understood.append(NotUnderstood(m.group(0), "a number that matches no field"))
     for m in re.finditer(r"[A-Za-z][A-Za-z0-9'-]*", t.rest()):
         word = m.group(0).lower().removesuffix("'s")
         if word in _FILLER or word in _QUESTION_START or len(word) < 2:
@@ -1117,6 +1140,8 @@ def _apply(found: list[Constraint], vocab: Vocabulary, out: Interpretation) -> N
             out.not_understood.append(
                 NotUnderstood(c.text, f"the {records} do not record {FIELD_WORDS[c.field]}")
             )
+            if c.field == "time":
+                out.times = None
             continue
         known = vocab.values(dataset, {"client": "agent"}.get(c.field, c.field))
         if c.field in (

@@ -45,7 +45,7 @@ class Raw:
 
 
 _ACCESS = re.compile(
-    r'^(\S+) \S+ \S+ \[([^\]]+)\] "(\S+) (\S+) [^"]*" (\d{3}) \d+ "[^"]*" "([^"]*)"'
+    r'^(\S+) \S+ \S+ \[([^\]]+)\] "(\S+) (\S+) [^"]*" (\d{3}) \d+ "[^"]*" "([^"]*)" (\S+)$'
 )
 
 
@@ -80,6 +80,7 @@ def load_raw(data: Path) -> Raw:
                 "path": m.group(4),
                 "status": m.group(5),
                 "client": m.group(6).split("/", 1)[0],
+                "latency_ms": float(m.group(7)) * 1000,
             }
         )
     app = []
@@ -1182,6 +1183,29 @@ def cases() -> list[Case]:
     )
     add(
         _family(
+            "log_count",
+            [
+                "How many requests with latency over 100 ms?",
+                "How many requests took more than 0.1 s?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: r["latency_ms"] > 100,
+        )
+    )
+    add(
+        _family(
+            "log_count",
+            [
+                "How many 5xx responses slower than 200 ms?",
+            ],
+            "count",
+            dataset=http,
+            where=lambda r, d: _status(500, 599)(r, d) and r["latency_ms"] > 200,
+        )
+    )
+    add(
+        _family(
             "log_ranking",
             [
                 "Which hour had the most server errors?",
@@ -1206,6 +1230,29 @@ def cases() -> list[Case]:
             dataset=inc,
             where=_year(2024),
             words=["turbine"],
+        )
+    )
+    add(
+        _family(
+            "not_understood",
+            [
+                "How many incidents had severity level 2?",
+            ],
+            "not_understood",
+            dataset=inc,
+            words=["2"],
+        )
+    )
+    add(
+        _family(
+            "not_understood",
+            [
+                "How many BP incidents at night?",
+            ],
+            "not_understood",
+            dataset=inc,
+            where=lambda r, d: r["operator"] == "BP",
+            words=["at night"],
         )
     )
     add(
