@@ -39,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,27 +269,33 @@ def summarize(samples: Sequence[Sample]) -> Summary:
 
 @dataclass(frozen=True)
 class Window:
-    """Failed requests sent in [start, until): their count and first/last, relative to start."""
+    """Failed requests sent in [start, until), times relative to start: when the first
+    and the last of them were sent, and when the last failure was known (a request
+    that times out fails `timeout` after it was sent)."""
 
     failed: int
     first: float | None
     last: float | None
+    last_end: float | None = None
 
     def describe(self) -> str:
         if not self.failed or self.first is None or self.last is None:
             return "-"
-        return f"{self.failed} failed, {self.first:+.3f}s .. {self.last:+.3f}s"
+        return (
+            f"{self.failed} failed, sent {self.first:+.3f}s .. {self.last:+.3f}s"
+            f" (last answer {self.last_end or self.last:+.3f}s)"
+        )
 
 
 def failure_window(samples: Iterable[Sample], start: float, until: float) -> Window:
-    """Failures among requests sent in [start, until); the window runs from the first
-    failed request's start to the last one's answer, relative to `start`."""
+    """Failures among requests sent in [start, until)."""
     failed = [s for s in samples if start <= s.start < until and not s.ok]
     if not failed:
         return Window(0, None, None)
     return Window(
         len(failed),
         min(s.start for s in failed) - start,
+        max(s.start for s in failed) - start,
         max(s.end for s in failed) - start,
     )
 
@@ -350,12 +357,30 @@ class Cluster:
         )
 
     def service_url(self) -> str:
+        """The group Service's NodePort on the node's address.
+
+        Not its ClusterIP: the host routes the Service range to its default gateway, so
+        a request the node's rules do not DNAT (a Service without endpoints, a rule
+        being rewritten) would leave the machine; a NodePort on the node's own address
+        is delivered locally whatever the rules say.
+        """
         svc = self.kube.raw(self.kube.core.read_namespaced_service, self.service, self.namespace)
-        ip = svc["spec"].get("clusterIP")
-        port = svc["spec"]["ports"][0]["port"]
-        if not ip or ip == "None":
-            raise BenchError(f"Service {self.service} has no ClusterIP")
-        return f"http://{ip}:{port}"
+        port = svc["spec"]["ports"][0].get("nodePort")
+        if svc["spec"].get("type") != "NodePort" or not port:
+            raise BenchError(
+                f"Service {self.service} is not a NodePort: install the chart with "
+                "charts/tier0/ci/real-node-values.yaml, or pass --url"
+            )
+        nodes = self.kube.raw(self.kube.core.list_node)["items"]
+        addresses = [
+            a["address"]
+            for n in nodes
+            for a in n["status"].get("addresses") or []
+            if a["type"] == "InternalIP"
+        ]
+        if not addresses:
+            raise BenchError("no node with an InternalIP address")
+        return f"http://{addresses[0]}:{port}"
 
     def selector(self) -> dict[str, str]:
         svc = self.kube.raw(self.kube.core.read_namespaced_service, self.service, self.namespace)
@@ -500,7 +525,8 @@ def planned_failover(cluster: Cluster, load: LoadGenerator, settle: float) -> Fa
     record.switched = record.started + seconds
     record.phase = cluster.wait_finished(record.name)
     if record.phase != "Completed":
-        raise BenchError(f"RegionFailover {record.name} ended {record.phase}")
+        message = cluster.rfo_status(record.name).get("message")
+        raise BenchError(f"RegionFailover {record.name} ended {record.phase}: {message}")
     # Let keep-alive connections move (CONNECTION_MAX_AGE_SECONDS) before the next one.
     time.sleep(settle)
     record.first_answer = first_answer_from(load.samples, target, record.started)
@@ -554,6 +580,17 @@ def automatic_failover(cluster: Cluster, load: LoadGenerator, settle: float) -> 
 # --- report ---------------------------------------------------------------------------
 
 
+def print_errors(samples: Sequence[Sample], start: float, until: float) -> None:
+    """The most common failures of requests sent in [start, until), by their cause."""
+    errors = Counter(
+        (s.error or str(s.status)).rsplit(": ", 1)[-1][:70]
+        for s in samples
+        if not s.ok and start <= s.start < until
+    )
+    for error, count in errors.most_common(4):
+        print(f"    {count:6d}  {error}")
+
+
 def _ms(value: float | None, since: float) -> str:
     return "never" if value is None else f"{(value - since) * 1000:7.0f}ms"
 
@@ -603,6 +640,8 @@ def report(
             f"{statistics.median(answered) * 1000:.0f} ms, max {max(answered) * 1000:.0f} ms"
         )
     planned_failed = sum(w.failed for w in windows[: len(planned)])
+    if planned_failed:
+        print_errors(samples, planned[0].started, bounds[len(planned) - 1])
     checks = [
         (
             f"{planned_failed} failed requests across {len(planned)} planned failovers (target 0)",
@@ -620,6 +659,7 @@ def report(
             f"  deletion -> first {automatic.target} answer     {_ms(automatic.first_answer, start)}"
         )
         print(f"  failed requests: {window.describe()}")
+        print_errors(samples, start, float("inf"))
         within = automatic.switched is not None and (
             automatic.switched - start <= AUTOMATIC_TARGET_SECONDS
         )
@@ -635,7 +675,7 @@ def report(
                 within,
             ),
             (
-                f"all {window.failed} failed requests inside deletion -> first "
+                f"all {window.failed} failed requests sent inside deletion -> first "
                 f"{automatic.target} answer",
                 inside,
             ),
@@ -670,6 +710,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     kube = connect(args.kubeconfig)
     try:
         cluster = Cluster(kube, args.namespace, args.group)
+        for region in cluster.regions:
+            wait_until(lambda r=region: cluster.serving(r), 120, f"a Ready {region} API pod")
         url = args.url or cluster.service_url()
         try:
             httpx.get(f"{url}/health/ready", timeout=5).raise_for_status()

@@ -36,8 +36,9 @@ def test_failure_window_counts_only_failures_sent_inside_it() -> None:
     window = failure_window(samples, 10.0, 11.0)
     assert window.failed == 2
     assert window.first == pytest.approx(0.2)
-    assert window.last == pytest.approx(0.72)
-    assert window.describe() == "2 failed, +0.200s .. +0.720s"
+    assert window.last == pytest.approx(0.7)
+    assert window.last_end == pytest.approx(0.72)
+    assert window.describe() == "2 failed, sent +0.200s .. +0.700s (last answer +0.720s)"
     assert failure_window(samples, 11.0, 12.0).describe() == "-"
 
 
@@ -77,7 +78,7 @@ def test_report_passes_without_failures_and_misses_with_one(
     assert "[PASS] 0 failed requests across 2 planned failovers" in out
     broken = [*clean, failed(5.05)]
     assert not report(summarize(broken), [_planned(1.0), _planned(5.0)], None, broken, **args)
-    assert "1 failed, +0.050s" in capsys.readouterr().out
+    assert "1 failed, sent +0.050s" in capsys.readouterr().out
 
 
 def test_report_judges_the_automatic_failover(capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,6 +90,9 @@ def test_report_judges_the_automatic_failover(capsys: pytest.CaptureFixture[str]
     assert not report(summarize(samples), [_planned(1.0)], slow, samples, **args)
     out = capsys.readouterr().out
     assert "[MISS] automatic failover switched" in out
+    # A request sent before the first answer may fail after it (a timeout): inside.
+    slow_fail = [*samples, failed(11.9, took=5.0)]
+    assert report(summarize(slow_fail), [_planned(1.0)], auto, slow_fail, **args)
     late = [*samples, failed(12.5)]
     assert not report(summarize(late), [_planned(1.0)], auto, late, **args)
 
