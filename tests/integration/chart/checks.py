@@ -52,6 +52,7 @@ TIER0_ENV = {
     "SHUTDOWN_DRAIN_SECONDS",
     "SHUTDOWN_TIMEOUT_SECONDS",
     "CONNECTION_MAX_AGE_SECONDS",
+    "PROBE_TIMEOUT_SECONDS",
 }
 #: The entrypoints of the one tier0 image.
 TIER0_MODULES = {

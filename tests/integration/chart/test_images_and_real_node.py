@@ -218,3 +218,12 @@ def test_rabbitmq_writes_only_its_volumes(helm_cli: Helm) -> None:
     assert env["RABBITMQ_LOGS"] == "-" and env["HOME"] == "/var/lib/rabbitmq"
     writable = {m["mountPath"] for m in rabbit["volumeMounts"] if not m.get("readOnly")}
     assert writable == {"/var/lib/rabbitmq", "/tmp"}
+
+
+def test_operator_probe_timeout_comes_from_values(helm_cli: Helm) -> None:
+    def timeout(objects: list[checks.Obj]) -> str:
+        env = container(objects, "Deployment", "tier0-operator")["env"]
+        return next(e["value"] for e in env if e["name"] == "PROBE_TIMEOUT_SECONDS")
+
+    assert timeout(helm_cli.template()) == "2"
+    assert timeout(real_node(helm_cli)) == "1"
