@@ -45,6 +45,10 @@ class DevenvSettings(BaseSettings):
     #: The SRE web dashboard (the seed's frontend port).
     dashboard_port: Port = Field(3000, ge=1, le=65535)
 
+    #: Let POST /api/failover/* from 127.0.0.1 through without a token (the APIs get
+    #: FAILOVER_TRUST_LOOPBACK=true and log it loudly); for the seed's test scripts only.
+    failover_trust_loopback: bool = False
+
     num_devices: int = Field(100_000, ge=1)
     num_sites: int = Field(10, ge=1, le=10)
     publish_interval_seconds: float = Field(10.0, gt=0)

@@ -182,8 +182,12 @@ def _api(s: DevenvSettings, region: str) -> list[ProcessSpec]:
         **_redis_env(s, region),
         "API_HOST": LOCALHOST,
         "API_PORT": str(port),
+        # The browser calls the APIs from the dashboard's page: that origin only.
+        "CORS_ORIGINS": f"http://{LOCALHOST}:{s.dashboard_port},http://localhost:{s.dashboard_port}",
         **kube_stack.api_failover_env(s),
     }
+    if s.failover_trust_loopback:
+        env["FAILOVER_TRUST_LOOPBACK"] = "true"
     base = f"http://{LOCALHOST}:{port}"
     return [
         python_app(

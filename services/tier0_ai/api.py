@@ -35,6 +35,7 @@ from .schemas import (
     IpCountModel,
     LogStats,
     LogSummary,
+    NotFound,
     QueryRequest,
     QueryResponse,
     SourceModel,
@@ -114,7 +115,11 @@ def images_router(services: RegionServices) -> APIRouter:
         total, rows = await image_search.list_images(client, None, offset, limit)
         return ImageList(total=total, offset=offset, images=[_info(r) for r in rows])
 
-    @router.get("/site/{site_id}", response_model=ImageList)
+    @router.get(
+        "/site/{site_id}",
+        response_model=ImageList,
+        responses={404: {"model": NotFound, "description": "Unknown site"}},
+    )
     async def site_images(
         site_id: Annotated[str, Path(max_length=64)],
         client: Redis,
@@ -128,7 +133,13 @@ def images_router(services: RegionServices) -> APIRouter:
         total, rows = await image_search.list_images(client, site_id.upper(), offset, limit)
         return ImageList(total=total, offset=offset, images=[_info(r) for r in rows])
 
-    @router.get("/{image_id}/file", responses={200: {"content": {"image/png": {}}}})
+    @router.get(
+        "/{image_id}/file",
+        responses={
+            200: {"content": {"image/png": {}}},
+            404: {"model": NotFound, "description": "No such image"},
+        },
+    )
     async def image_file(
         image_id: Annotated[str, Path(max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")], client: Redis
     ) -> Response:

@@ -187,3 +187,9 @@ class LogStats(BaseModel):
 
 class LogSummary(BaseModel):
     summary: dict[str, Any]
+
+
+class NotFound(BaseModel):
+    """FastAPI's HTTPException body: what was not found and what exists instead."""
+
+    detail: str

@@ -135,6 +135,12 @@ def create_app(
         )
 
     app.add_exception_handler(FailoverError, failover.failover_error)
+    if settings.failover_trust_loopback:
+        log.warning(
+            "FAILOVER_TRUST_LOOPBACK is on: POST /api/failover/* from 127.0.0.1/::1 needs "
+            "no token; a process-mode setting for the seed's scripts, never for a cluster",
+            region=settings.region,
+        )
 
     for router in [*builtin_routers(), *extra_routers]:
         app.include_router(router)

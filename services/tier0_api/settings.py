@@ -19,6 +19,8 @@ from tier0_common.logs import known_level
 DEFAULT_FRESHNESS_SOURCES = ("mqtt", "amqp")
 #: Longest a failover request may wait for the operator (the request's wait_seconds too).
 MAX_FAILOVER_WAIT_SECONDS = 120.0
+#: The dashboard's own origin under `make up` (TIER0_DASHBOARD_PORT's default).
+DASHBOARD_ORIGINS = ("http://127.0.0.1:3000", "http://localhost:3000")
 #: Kubernetes object names: a namespace is a DNS label, a FailoverGroup a DNS subdomain.
 DNS_LABEL = r"^$|^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 DNS_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -58,7 +60,12 @@ class Settings(BaseSettings):
     freshness_sources: Annotated[tuple[str, ...], NoDecode] = DEFAULT_FRESHNESS_SOURCES
     alerts_max_limit: Annotated[int, Field(ge=1, le=10_000)] = 500
     log_level: str = "INFO"
-    cors_origins: Annotated[tuple[str, ...], NoDecode] = ("*",)
+    #: Browser origins allowed to call this API (CORS); default the dashboard of `make up`.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = DASHBOARD_ORIGINS
+    #: Process mode only, never in the chart: POST /api/failover/* without a token from
+    #: 127.0.0.1/::1 is let through as user "loopback:<ip>" (logged as a warning on
+    #: start and on every such request), for the seed's scripts against `make up`.
+    failover_trust_loopback: bool = False
     #: Serve /api/failover/* (they create RegionFailover objects); false answers 503.
     failover_enabled: bool = True
     #: Kubeconfig file(s) for the failover endpoints; empty means the pod's ServiceAccount

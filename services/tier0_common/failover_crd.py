@@ -21,6 +21,8 @@ FG_KIND = "FailoverGroup"
 REQUESTED_AT_ANNOTATION = "tier0.io/requested-at"
 #: Which endpoint and region API created the object (for `kubectl describe`).
 REQUESTED_VIA_ANNOTATION = "tier0.io/requested-via"
+#: The Kubernetes user (from the caller's bearer token) who asked a region API for it.
+REQUESTED_BY_ANNOTATION = "tier0.io/requested-by"
 #: Set by the operator on automatic RegionFailovers: when the active region was seen failing.
 DETECTED_AT_ANNOTATION = "tier0.io/detected-at"
 #: A person sets this on a FailoverGroup to lift a frozen automation.

@@ -31,6 +31,7 @@ import pytest
 from tests.support.region_api import RegionApi
 from tests.support.wait import wait_for
 from tier0_common.failover_crd import FG_PLURAL, GROUP, RF_PLURAL, VERSION
+from tier0_devenv import rbac as local_rbac
 from tier0_devenv.k8s import LocalCluster
 from tier0_operator.kube import Kube, connect
 
@@ -42,16 +43,11 @@ SERVICE = "tier0-api"
 OPERATOR_SA = "tier0-operator"
 #: The region API's ServiceAccount in the failover tests.
 API_ACCOUNT = "tier0-api-failover"
-#: What the failover endpoints need, and all they get in the tests. The chart's API
-#: ServiceAccount needs the same rules (docs/api.md lists them).
-API_ROLE_RULES: list[dict[str, Any]] = [
-    {
-        "apiGroups": [GROUP],
-        "resources": [RF_PLURAL],
-        "verbs": ["create", "get", "list", "watch"],
-    },
-    {"apiGroups": [GROUP], "resources": [FG_PLURAL], "verbs": ["get"]},
-]
+#: What the failover endpoints need, and all they get in the tests: make up's rules,
+#: which the chart's API ServiceAccount has too (docs/api.md lists them).
+API_ROLE_RULES: list[dict[str, Any]] = local_rbac.API_RULES
+#: A person who may request and force failovers (the tests' default caller).
+CALLER_ACCOUNT = "sre"
 #: Ports for things these tests start by hand.
 PORT_RANGE = range(21000, 21100)
 
@@ -198,6 +194,31 @@ class Namespace:
         return [lease["metadata"]["name"] for lease in listing["items"]]
 
 
+def create_api_account(ns: Namespace) -> None:
+    """The region API's account: API_ROLE_RULES, and the built-in ClusterRole that lets
+    it review its callers' tokens and permissions (TokenReview, SubjectAccessReview)."""
+    create_service_account(ns, API_ACCOUNT, API_ROLE_RULES)
+    ns.cluster.kubectl("create", "clusterrolebinding", f"{API_ACCOUNT}-{ns.name}",
+                       f"--clusterrole={local_rbac.AUTH_DELEGATOR}",
+                       f"--serviceaccount={ns.name}:{API_ACCOUNT}")  # fmt: skip
+
+
+def caller_headers(
+    ns: Namespace,
+    account: str = CALLER_ACCOUNT,
+    rules: list[dict[str, Any]] | None = None,
+) -> dict[str, str]:
+    """An Authorization header for a new ServiceAccount of ``rules`` (default: may
+    request and force failovers)."""
+    create_service_account(
+        ns,
+        account,
+        rules if rules is not None else local_rbac.REQUESTER_RULES + local_rbac.FORCER_RULES,
+    )
+    token = ns.kubectl("create", "token", account, "--duration=1h").strip()
+    return {"Authorization": f"Bearer {token}"}
+
+
 def create_service_account(
     ns: Namespace, account: str, rules: list[dict[str, Any]] | None = None
 ) -> None:
@@ -286,6 +307,22 @@ def regions() -> Iterator[dict[str, RegionApi]]:
 
 
 GroupFactory = Callable[..., dict[str, Any]]
+
+
+def bare_group(
+    name: str = SERVICE, regions: tuple[str, ...] = ("region1", "region2")
+) -> dict[str, Any]:
+    """A FailoverGroup with no health URLs, gates or policy: for tests with no operator."""
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "FailoverGroup",
+        "metadata": {"name": name},
+        "spec": {
+            "services": [SERVICE],
+            "initialRegion": regions[0],
+            "regions": [{"name": r, "deployment": f"tier0-api-{r}"} for r in regions],
+        },
+    }
 
 
 @pytest.fixture

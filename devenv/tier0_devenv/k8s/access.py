@@ -24,25 +24,34 @@ CONTEXT_NAME = "tier0-local"
 
 
 def write_kubeconfig(path: Path, server: str, pki: Pki) -> Path:
+    return write_token_kubeconfig(path, server, pki.ca_cert, ADMIN_USER, pki.admin_token)
+
+
+def write_token_kubeconfig(
+    path: Path, server: str, ca_cert: Path, user: str, token: str, namespace: str | None = None
+) -> Path:
+    """A kubeconfig (mode 0600 from its creation: it holds a bearer token) for ``user``."""
+    context: dict[str, str] = {"cluster": CONTEXT_NAME, "user": user}
+    if namespace:
+        context["namespace"] = namespace
     config = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [
             {
                 "name": CONTEXT_NAME,
-                "cluster": {"server": server, "certificate-authority": str(pki.ca_cert)},
+                "cluster": {"server": server, "certificate-authority": str(ca_cert)},
             }
         ],
-        "users": [{"name": ADMIN_USER, "user": {"token": pki.admin_token}}],
-        "contexts": [
-            {"name": CONTEXT_NAME, "context": {"cluster": CONTEXT_NAME, "user": ADMIN_USER}}
-        ],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [{"name": CONTEXT_NAME, "context": context}],
         "current-context": CONTEXT_NAME,
         "preferences": {},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config, indent=2) + "\n")
+    path.touch(mode=0o600)
     path.chmod(0o600)
+    path.write_text(json.dumps(config, indent=2) + "\n")
     return path
 
 

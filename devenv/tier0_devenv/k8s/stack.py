@@ -18,11 +18,11 @@ import sys
 import time
 from pathlib import Path
 
-from .. import credentials
+from .. import credentials, rbac
 from ..processes import DevenvError, HttpCheck, ProcessSpec
 from ..settings import REPO_ROOT, DevenvSettings
 from ..steps import Progress, Row, Step
-from .access import ApiProbe
+from .access import ApiProbe, write_token_kubeconfig
 from .binaries import ensure_binaries
 from .cluster import ClusterPorts, LocalCluster
 from .objects import (
@@ -40,6 +40,10 @@ LOCALHOST = "127.0.0.1"
 REGIONS = ("region1", "region2")
 FAILOVER_EXAMPLE = "operator/examples/failover-region2.yaml"
 _WAIT_TIMEOUT = "120s"
+CHART = REPO_ROOT / "charts" / "tier0"
+#: Lifetime of the tokens `make up` mints for the operator, the APIs and the user; each
+#: `up` mints new ones (a stack kept up longer than this needs `make down && make up`).
+TOKEN_DURATION = "168h"
 
 
 def workdir(settings: DevenvSettings) -> Path:
@@ -55,6 +59,54 @@ def kube_unavailable(settings: DevenvSettings) -> str | None:
     except (DevenvError, OSError, subprocess.CalledProcessError):
         return "control-plane binaries not built: run devenv/k8s/build.sh (or make deps)"
     return None
+
+
+def operator_kubeconfig(settings: DevenvSettings) -> Path:
+    return workdir(settings) / "operator-kubeconfig"
+
+
+def api_kubeconfig(settings: DevenvSettings) -> Path:
+    return workdir(settings) / "api-kubeconfig"
+
+
+def user_token_file(settings: DevenvSettings) -> Path:
+    """The local user's bearer token for POST /api/failover/* (and kubectl)."""
+    return credentials.secrets_dir(settings.run_dir) / "failover-user.token"
+
+
+def apply_identities(cluster: LocalCluster, namespace: str, settings: DevenvSettings) -> None:
+    """The chart's operator ServiceAccount and Role, the API's and the user's accounts
+    and Roles (rbac.py), then a token for each: kubeconfigs for the operator and the
+    APIs, a plain token file for the user, all mode 0600."""
+    operator_rbac = cluster.helm("template", "tier0", str(CHART), "--namespace", namespace,
+                                 "--show-only", "templates/operator-rbac.yaml")  # fmt: skip
+    cluster.kubectl("apply", "-n", namespace, "-f", "-", input=operator_rbac)
+    identities = rbac.local_identities(namespace)
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(as_list(identities)))
+    for account, path in (
+        (rbac.OPERATOR_ACCOUNT, operator_kubeconfig(settings)),
+        (rbac.API_ACCOUNT, api_kubeconfig(settings)),
+    ):
+        write_token_kubeconfig(
+            path, cluster.server, cluster.ca_cert, account, _token(cluster, namespace, account),
+            namespace,
+        )  # fmt: skip
+    token = _token(cluster, namespace, rbac.USER_ACCOUNT)
+    credentials.write_private(user_token_file(settings), [token])
+
+
+def apply_admission_policy(cluster: LocalCluster, namespace: str) -> None:
+    """The chart's ValidatingAdmissionPolicy: the API server refuses a RegionFailover
+    naming a region its FailoverGroup lacks (docs/security.md)."""
+    policy = cluster.helm("template", "tier0", str(CHART), "--namespace", namespace,
+                          "--show-only", "templates/failover-admission-policy.yaml")  # fmt: skip
+    cluster.kubectl("apply", "-f", "-", input=policy)
+
+
+def _token(cluster: LocalCluster, namespace: str, account: str) -> str:
+    return cluster.kubectl(
+        "create", "token", account, "-n", namespace, f"--duration={TOKEN_DURATION}"
+    ).strip()
 
 
 def api_urls(settings: DevenvSettings) -> dict[str, str]:
@@ -164,6 +216,12 @@ class ControlPlane(Step):
             "   # its kubectl; the preinstalled 1.32 is outside the version skew",
             f"  kubectl get fg,rfo{ns}",
             f"  kubectl create{ns} -f {FAILOVER_EXAMPLE}",
+            f"Failover API: POST /api/failover/* needs a bearer token; yours (user "
+            f"{rbac.USER_ACCOUNT}, Role {rbac.REQUESTER_ROLE}, no force) is in "
+            f"{user_token_file(settings)} (mode 600):",
+            f'  curl -X POST -H "Authorization: Bearer $(cat {user_token_file(settings)})" '
+            f"http://{LOCALHOST}:{settings.api1_port}/api/failover/simulate",
+            "  the dashboard asks for it once per browser tab (docs/security.md)",
         ]
 
 
@@ -188,6 +246,13 @@ class RegionObjects(Step):
         if ns != "default":
             namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
             cluster.kubectl("apply", "-f", "-", input=json.dumps(namespace))
+        apply_identities(cluster, ns, settings)
+        apply_admission_policy(cluster, ns)
+        progress(
+            f"k8s-objects: ServiceAccounts {rbac.OPERATOR_ACCOUNT}, {rbac.API_ACCOUNT}, "
+            f"{rbac.USER_ACCOUNT} and their Roles applied; tokens written (mode 600); "
+            "admission policy on RegionFailover regions applied"
+        )
         live = _live_region(cluster, ns)
         objects = region_objects(load_demo(), REGIONS, namespace=ns, live_region=live)
         objects.append(local_failover_group(settings, kube))
@@ -239,7 +304,7 @@ def api_failover_env(settings: DevenvSettings) -> dict[str, str]:
     if kube_unavailable(settings) is not None:
         return {}
     return {
-        "KUBECONFIG": str(workdir(settings) / "kubeconfig"),
+        "KUBECONFIG": str(api_kubeconfig(settings)),
         "FAILOVER_NAMESPACE": LocalKubeSettings().k8s_namespace,
     }
 
@@ -247,7 +312,7 @@ def api_failover_env(settings: DevenvSettings) -> dict[str, str]:
 def operator_specs(settings: DevenvSettings) -> list[ProcessSpec]:
     """The operator as a local process watching the local API server."""
     kube = LocalKubeSettings()
-    kubeconfig = workdir(settings) / "kubeconfig"
+    kubeconfig = operator_kubeconfig(settings)
 
     def require_cluster() -> None:
         if not kubeconfig.exists():

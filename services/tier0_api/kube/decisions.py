@@ -18,6 +18,7 @@ from tier0_common.failover_crd import (
     PHASE_FAILED,
     PHASE_REFUSED,
     REQUESTED_AT_ANNOTATION,
+    REQUESTED_BY_ANNOTATION,
     REQUESTED_VIA_ANNOTATION,
 )
 from tier0_common.failover_models import (
@@ -135,6 +136,7 @@ def failover_manifest(
     force: bool,
     requested_at: datetime,
     via: str,
+    requested_by: str = "",
 ) -> dict[str, Any]:
     """The RegionFailover an endpoint creates (tier0_common.failover_models builds it)."""
     action = via.rsplit("/", 1)[-1]
@@ -152,6 +154,8 @@ def failover_manifest(
         annotations={
             REQUESTED_AT_ANNOTATION: format_rfc3339(requested_at),
             REQUESTED_VIA_ANNOTATION: via,
+            # The caller's Kubernetes user (auth/caller.py); absent for tokenless callers.
+            **({REQUESTED_BY_ANNOTATION: requested_by} if requested_by else {}),
         },
     )
 

@@ -26,6 +26,15 @@ class FailoverError(Exception):
         self.detail = detail
 
 
+def disabled() -> FailoverError:
+    return FailoverError(
+        503,
+        "failover_disabled",
+        "the failover endpoints are off in this region API; set FAILOVER_ENABLED=true "
+        "(and KUBECONFIG or an in-cluster ServiceAccount) to enable them",
+    )
+
+
 def not_configured(detail: str) -> FailoverError:
     return FailoverError(503, "kubernetes_not_configured", f"{detail}; {DISABLE_HINT}")
 

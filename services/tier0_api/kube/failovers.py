@@ -11,9 +11,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 import urllib3
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from tier0_common import kube_client
@@ -28,6 +31,9 @@ MIN_REWATCH_SECONDS = 0.05
 WATCH_READ_GRACE_SECONDS = 5.0
 
 Obj = dict[str, Any]
+#: The Events' source: which region API asked is in the message.
+EVENT_COMPONENT = "tier0-api"
+log = structlog.get_logger("tier0_api.failover")
 
 
 def phase_of(obj: Obj) -> str | None:
@@ -88,6 +94,44 @@ class FailoverStore:
             manifest,
         )
         return created
+
+    def record_request(self, session: Session, created: Obj, message: str) -> None:
+        """A Normal Event ``FailoverRequested`` on the new RegionFailover naming the caller
+        (`kubectl describe` shows it next to the operator's). An Event is a courtesy: a
+        failure is logged, never the request's failure; the annotation is the record."""
+        meta = created["metadata"]
+        now = datetime.now(UTC)
+        event = client.CoreV1Event(
+            metadata=client.V1ObjectMeta(
+                generate_name=f"{meta['name']}.", namespace=session.namespace
+            ),
+            involved_object=client.V1ObjectReference(
+                api_version=created.get("apiVersion"),
+                kind=created.get("kind"),
+                name=meta["name"],
+                namespace=session.namespace,
+                uid=meta.get("uid"),
+                resource_version=meta.get("resourceVersion"),
+            ),
+            reason="FailoverRequested",
+            message=message[:1000],
+            type="Normal",
+            source=client.V1EventSource(component=EVENT_COMPONENT),
+            reporting_component=EVENT_COMPONENT,
+            reporting_instance=EVENT_COMPONENT,
+            first_timestamp=now,
+            last_timestamp=now,
+            count=1,
+        )
+        try:
+            self._call(
+                session,
+                client.CoreV1Api(session.api).create_namespaced_event,
+                session.namespace,
+                event,
+            )
+        except FailoverError as exc:
+            log.warning("failover_event_not_posted", rfo=meta["name"], error=exc.detail)
 
     def get(self, session: Session, name: str) -> Obj:
         obj: Obj = self._call(

@@ -21,9 +21,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Histogram
 
+from ..auth.caller import Authorized, FailoverCaller, require
+from ..auth.reviews import VERB_FORCE
 from ..deps import SettingsDep
 from ..failover_schemas import FailoverResponse, FailoverStatus, RestoreRequest, SimulateRequest
-from ..kube import decisions
+from ..kube import decisions, errors
 from ..kube.errors import FailoverError
 from ..kube.failovers import FailoverStore
 from ..schemas import ErrorResponse
@@ -57,7 +59,15 @@ WaitSeconds = Annotated[
 HistoryLimit = Annotated[int, Query(ge=1, le=100, description="RegionFailovers to list")]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"model": ErrorResponse, "description": "Kubernetes RBAC refused the request"},
+    202: {
+        "model": FailoverResponse,
+        "description": "RegionFailover created; no verdict awaited (wait_seconds=0)",
+    },
+    401: {"model": ErrorResponse, "description": "No bearer token, or one Kubernetes rejects"},
+    403: {
+        "model": ErrorResponse,
+        "description": "Kubernetes RBAC refused the caller (the detail names the permission)",
+    },
     409: {"model": FailoverResponse, "description": "Refused or Failed by the operator"},
     422: {"description": "Invalid body or region (FastAPI's list, or an ErrorResponse)"},
     503: {"model": ErrorResponse, "description": "Kubernetes not configured or unreachable"},
@@ -71,14 +81,9 @@ def get_store(request: Request) -> FailoverStore:
 
 
 def _require_enabled(settings: Settings) -> None:
-    """Checked in the handlers, not a dependency, so an invalid body is still a 422."""
+    """For the read endpoint; the mutating ones check it in their auth dependency."""
     if not settings.failover_enabled:
-        raise FailoverError(
-            503,
-            "failover_disabled",
-            "the failover endpoints are off in this region API; set FAILOVER_ENABLED=true "
-            "(and KUBECONFIG or an in-cluster ServiceAccount) to enable them",
-        )
+        raise errors.disabled()
 
 
 StoreDep = Annotated[FailoverStore, Depends(get_store)]
@@ -93,7 +98,8 @@ async def failover_error(request: Request, exc: Exception) -> JSONResponse:
         "failover request refused", path=request.url.path, error=exc.error, detail=exc.detail
     )
     body = ErrorResponse(error=exc.error, detail=exc.detail, region=settings.region)
-    return JSONResponse(body.model_dump(), status_code=exc.status_code)
+    headers = getattr(exc, "headers", None)
+    return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=headers)
 
 
 def _request_failover(
@@ -103,9 +109,13 @@ def _request_failover(
     plan_of: Callable[[dict[str, Any]], decisions.Plan],
     options: SimulateRequest | RestoreRequest,
     wait_seconds: float,
+    who: Authorized,
 ) -> tuple[int, FailoverResponse]:
-    """Read the group, create the RegionFailover, wait for its verdict (blocking)."""
+    """Check force, read the group, create the RegionFailover (naming the caller), wait
+    for its verdict (blocking)."""
     session = store.session()
+    if options.force:
+        require(session, who, VERB_FORCE, settings.kube_timeout_seconds)
     group_name = settings.failover_group
     group = store.group(session, group_name)
     plan = plan_of(group)
@@ -120,11 +130,20 @@ def _request_failover(
         force=options.force,
         requested_at=now,
         via=f"{settings.region} POST /api/failover/{action}",
+        requested_by=who.username,
     )
     started = time.monotonic()
     created = store.create(session, manifest)
+    store.record_request(
+        session,
+        created,
+        f"{who.username} asked {settings.region}'s API for {plan.source} -> {plan.target}"
+        + (" with force (gates skipped)" if options.force else "")
+        + (" as a dry run" if options.dry_run else ""),
+    )
     log.info(
         "failover requested",
+        user=who.username,
         rfo=created["metadata"]["name"],
         source=plan.source,
         target=plan.target,
@@ -152,12 +171,12 @@ async def _answer(
     plan_of: Callable[[dict[str, Any]], decisions.Plan],
     options: SimulateRequest | RestoreRequest,
     wait_seconds: float | None,
+    who: Authorized,
 ) -> JSONResponse:
     wait = settings.failover_wait_seconds if wait_seconds is None else wait_seconds
     try:
-        _require_enabled(settings)
         code, body = await run_in_threadpool(
-            _request_failover, store, settings, action, plan_of, options, wait
+            _request_failover, store, settings, action, plan_of, options, wait, who
         )
     except FailoverError as exc:
         FAILOVER_REQUESTS.labels(action=action, outcome=exc.error).inc()
@@ -178,6 +197,7 @@ async def _answer(
 async def simulate(
     store: StoreDep,
     settings: SettingsDep,
+    who: FailoverCaller,
     body: Annotated[SimulateRequest | None, Body()] = None,
     wait_seconds: WaitSeconds = None,
 ) -> JSONResponse:
@@ -191,6 +211,7 @@ async def simulate(
         lambda obj: decisions.plan_simulate(group, obj, options),
         options,
         wait_seconds,
+        who,
     )
 
 
@@ -198,6 +219,7 @@ async def simulate(
 async def restore(
     store: StoreDep,
     settings: SettingsDep,
+    who: FailoverCaller,
     body: Annotated[RestoreRequest | None, Body()] = None,
     wait_seconds: WaitSeconds = None,
 ) -> JSONResponse:
@@ -211,6 +233,7 @@ async def restore(
         lambda obj: decisions.plan_restore(group, obj, options),
         options,
         wait_seconds,
+        who,
     )
 
 

@@ -90,6 +90,8 @@ class Stack:
     api2: str
     dashboard: str
     services: tuple[Service, ...]
+    #: A second dashboard origin the APIs allow (CORS), for tests that start their own.
+    spare_dashboard_port: int
 
 
 def _seed_region(endpoint: Endpoint, data: RegionData) -> None:
@@ -137,11 +139,15 @@ def seeded(
     return redis_region1, redis_region2
 
 
-def api_service(run_dir: Path, region: str, redis: Endpoint, port: int) -> Service:
+def api_service(
+    run_dir: Path, region: str, redis: Endpoint, port: int, origins: str, **extra: str
+) -> Service:
+    """A region API that lets the browser call it from ``origins`` (CORS_ORIGINS) only."""
     env = child_env(
         run_dir / "home",
         {
             "REGION": region,
+            "CORS_ORIGINS": origins,
             **redis.redis_env(),
             "API_HOST": "127.0.0.1",
             "API_PORT": str(port),
@@ -176,15 +182,19 @@ def dashboard_service(
 @pytest.fixture(scope="module")
 def stack(seeded: tuple[Endpoint, Endpoint], run_dir: Path) -> Iterator[Stack]:
     redis1, redis2 = seeded
-    port1, port2, port_dash = free_port(), free_port(), free_port()
+    port1, port2, port_dash, port_spare = free_port(), free_port(), free_port(), free_port()
     api1, api2 = f"http://127.0.0.1:{port1}", f"http://127.0.0.1:{port2}"
+    origins = f"http://127.0.0.1:{port_dash},http://127.0.0.1:{port_spare}"
     started: list[Service] = []
     try:
-        started.append(api_service(run_dir, "region1", redis1, port1).start(f"{api1}/health"))
-        started.append(api_service(run_dir, "region2", redis2, port2).start(f"{api2}/health"))
+        for region, redis, port, url in (("region1", redis1, port1, api1),
+                                         ("region2", redis2, port2, api2)):  # fmt: skip
+            started.append(
+                api_service(run_dir, region, redis, port, origins).start(f"{url}/health")
+            )
         dash = dashboard_service(run_dir, "dashboard", port_dash, f"region1={api1},region2={api2}")
         started.append(dash.start(f"http://127.0.0.1:{port_dash}/health"))
-        yield Stack(api1, api2, f"http://127.0.0.1:{port_dash}", tuple(started))
+        yield Stack(api1, api2, f"http://127.0.0.1:{port_dash}", tuple(started), port_spare)
     finally:
         for service in reversed(started):
             service.stop()

@@ -222,7 +222,7 @@ def test_unreachable_region_is_explained_not_blank(
     stack: Stack, page: PageFixture, run_dir: Path
 ) -> None:
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    port = free_port()
+    port = stack.spare_dashboard_port  # an origin the APIs allow
     service = dashboard_service(
         run_dir, "dashboard-dead", port, f"region1={stack.api1},region2={dead}", dead
     )

@@ -19,14 +19,14 @@ import pytest
 
 from tests.support.k8s_objects import (  # noqa: F401  (fixtures)
     API_ACCOUNT,
-    API_ROLE_RULES,
     SERVICE,
     GroupFactory,
     Namespace,
     OperatorProcess,
     admin,
+    caller_headers,
     cluster,
-    create_service_account,
+    create_api_account,
     make_group,
     namespace,
     operator,
@@ -48,7 +48,8 @@ async def api(
     namespace: Namespace,  # noqa: F811
     tmp_path: Path,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    create_service_account(namespace, API_ACCOUNT, API_ROLE_RULES)
+    create_api_account(namespace)
+    caller = caller_headers(namespace)
     kubeconfig = service_account_kubeconfig(namespace, API_ACCOUNT, tmp_path / "api-kubeconfig")
     settings = Settings(
         kubeconfig=str(kubeconfig),
@@ -60,7 +61,10 @@ async def api(
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://region1", timeout=WAIT_SECONDS + 10
+            transport=transport,
+            base_url="http://region1",
+            timeout=WAIT_SECONDS + 10,
+            headers=caller,
         ) as http:
             yield http
     finally:

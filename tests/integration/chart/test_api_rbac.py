@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.support.helm import REPO_ROOT, Helm
+from tier0_devenv import rbac
 
 from . import checks
 
@@ -32,6 +33,7 @@ EXPECTED_GRANTS = {
     ("tier0.io", "regionfailovers", "list"),
     ("tier0.io", "regionfailovers", "watch"),
     ("tier0.io", "failovergroups", "get"),
+    ("", "events", "create"),
 }
 RULE_KEYS = {"apiGroups", "resources", "verbs"}
 
@@ -118,7 +120,26 @@ def test_api_role_has_exactly_the_documented_rules(helm_cli: Helm) -> None:
         {"kind": "ServiceAccount", "name": account, "namespace": NAMESPACE}
     ]
     assert checks.of_kind(objects, "ClusterRole") == []
-    assert checks.of_kind(objects, "ClusterRoleBinding") == []
+    # The one cluster-wide grant: reviewing callers' tokens and permissions.
+    (delegator,) = checks.of_kind(objects, "ClusterRoleBinding")
+    assert delegator["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "system:auth-delegator",
+    }
+    assert delegator["subjects"] == [
+        {"kind": "ServiceAccount", "name": account, "namespace": NAMESPACE}
+    ]
+
+
+def test_failover_user_roles_are_the_ones_make_up_grants(helm_cli: Helm) -> None:
+    """The chart's Roles for people equal tier0_devenv.rbac's, so `make up` proves the
+    chart's permissions (docs/security.md)."""
+    roles = {r["metadata"]["name"]: r for r in checks.of_kind(render(helm_cli), "Role")}
+    assert grants(roles[rbac.REQUESTER_ROLE]["rules"]) == grants(rbac.REQUESTER_RULES)
+    assert grants(roles[rbac.FORCER_ROLE]["rules"]) == grants(rbac.FORCER_RULES)
+    assert grants(rbac.FORCER_RULES) == {("tier0.io", "regionfailovers", "force")}
+    assert grants(documented_rules()) == grants(rbac.API_RULES)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 """The failover endpoints when Kubernetes is off, absent or unreachable, and bad bodies.
 
 No cluster here: an API without Kubernetes must answer 503 with what to set (never a
-stack trace or a hang), and an invalid body is a 422 before anything is contacted.
+stack trace or a hang); a mutating call without a token is a 401 before anything is
+read or contacted, and an invalid body from an admitted caller is a 422.
+tests/integration/security/test_api_auth.py covers tokens against a real API server.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from tier0_api.settings import Settings
 PORT_RANGE = range(25000, 25100)
 
 AppFactory = Callable[[Settings], httpx.AsyncClient]
+#: Any token: these tests stop before (or at) the first call to Kubernetes.
+TOKEN = {"Authorization": "Bearer some-token"}
 
 
 @pytest.fixture
@@ -75,7 +79,7 @@ async def test_no_kubernetes_answers_503_saying_what_to_set(
     no_kubernetes: None, make_client: AppFactory
 ) -> None:
     async with make_client(Settings(log_level="ERROR")) as http:
-        response = await http.post("/api/failover/simulate")
+        response = await http.post("/api/failover/simulate", headers=TOKEN)
     assert response.status_code == 503
     body = response.json()
     assert body["error"] == "kubernetes_not_configured"
@@ -114,7 +118,7 @@ async def test_unreachable_api_server_answers_503_quickly(
     settings = Settings(kubeconfig=str(kubeconfig), kube_timeout_seconds=2, log_level="ERROR")
     async with make_client(settings) as http:
         started = time.monotonic()
-        response = await http.post("/api/failover/simulate")
+        response = await http.post("/api/failover/simulate", headers=TOKEN)
         elapsed = time.monotonic() - started
     assert response.status_code == 503
     assert response.json()["error"] == "kubernetes_unavailable"
@@ -142,10 +146,51 @@ async def test_invalid_requests_are_422_even_without_kubernetes(
     body: dict | None,
     params: dict,
 ) -> None:
-    async with make_client(Settings(log_level="ERROR")) as http:
+    # A caller admitted without Kubernetes (the loopback setting) reaches validation.
+    settings = Settings(log_level="ERROR", failover_trust_loopback=True)
+    async with make_client(settings) as http:
         response = await http.post(path, json=body, params=params)
     assert response.status_code == 422, response.text
     assert isinstance(response.json()["detail"], list)
+
+
+@pytest.mark.parametrize("path", ["/api/failover/simulate", "/api/failover/restore"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "Bearer"}],
+)
+async def test_mutating_calls_without_a_bearer_token_are_401(
+    no_kubernetes: None, make_client: AppFactory, path: str, headers: dict[str, str]
+) -> None:
+    async with make_client(Settings(log_level="ERROR")) as http:
+        # Even an invalid body: nothing is validated for an unknown caller.
+        response = await http.post(path, json={"force": "yes"}, headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    body = response.json()
+    assert body["error"] == "unauthenticated"
+    assert "Authorization: Bearer" in body["detail"]
+
+
+async def test_loopback_trust_admits_only_loopback_callers(
+    no_kubernetes: None, make_client: AppFactory
+) -> None:
+    settings = Settings(log_level="ERROR", failover_trust_loopback=True)
+    app = create_app(settings)
+    remote = httpx.ASGITransport(app=app, client=("10.1.2.3", 40000))
+    async with httpx.AsyncClient(transport=remote, base_url="http://r1") as http:
+        assert (await http.post("/api/failover/simulate")).status_code == 401
+    async with make_client(settings) as http:  # ASGITransport's client is 127.0.0.1
+        response = await http.post("/api/failover/simulate")
+    # Past authentication, on to Kubernetes, which is not configured here.
+    assert response.status_code == 503
+    assert response.json()["error"] == "kubernetes_not_configured"
+
+
+def test_loopback_trust_is_off_by_default_and_cors_is_the_dashboard_only() -> None:
+    settings = Settings()
+    assert settings.failover_trust_loopback is False
+    assert settings.cors_origins == ("http://127.0.0.1:3000", "http://localhost:3000")
 
 
 async def test_history_limit_is_bounded(no_kubernetes: None, make_client: AppFactory) -> None:
@@ -158,7 +203,9 @@ async def test_openapi_documents_the_failover_endpoints(make_client: AppFactory)
     async with make_client(Settings(log_level="ERROR")) as http:
         spec = (await http.get("/openapi.json")).json()
     simulate = spec["paths"]["/api/failover/simulate"]["post"]
-    assert {"200", "403", "409", "422", "503", "504"} <= set(simulate["responses"])
+    assert {"200", "401", "403", "409", "422", "503", "504"} <= set(simulate["responses"])
+    assert simulate["security"] == [{"KubernetesToken": []}]
+    assert "security" not in spec["paths"]["/api/failover/status"]["get"]
     assert "/api/failover/restore" in spec["paths"]
     assert "/api/failover/status" in spec["paths"]
 

@@ -3,8 +3,9 @@
 What the API itself does: the RegionFailover it creates (spec, annotation, label), the
 bounded wait ending in 504, the watch waking up on a verdict, restore's defaults and
 no-op, the status view, and Kubernetes refusals passed through (RBAC 403, missing
-group 503). The API runs under a ServiceAccount token bound to API_ROLE_RULES only, so
-every test also proves those rules are enough. The operator's side is in
+group 503). The API runs under a ServiceAccount token bound to API_ROLE_RULES (and
+system:auth-delegator, to review its callers) only, so every test also proves those
+rules are enough. The caller may request and force failovers. The operator's side is in
 tests/integration/api/test_failover_api.py.
 """
 
@@ -23,10 +24,12 @@ import pytest
 
 from tests.support.k8s_objects import (  # noqa: F401  (fixtures)
     API_ACCOUNT,
-    API_ROLE_RULES,
     Namespace,
     admin,
+    bare_group,
+    caller_headers,
     cluster,
+    create_api_account,
     create_service_account,
     service_account_kubeconfig,
 )
@@ -49,21 +52,6 @@ pytestmark = [pytest.mark.k8s]
 GROUP_NAME = "tier0-api"
 
 
-def group_manifest(
-    name: str = GROUP_NAME, regions: tuple[str, ...] = ("region1", "region2")
-) -> dict[str, Any]:
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "FailoverGroup",
-        "metadata": {"name": name},
-        "spec": {
-            "services": ["tier0-api"],
-            "initialRegion": regions[0],
-            "regions": [{"name": r, "deployment": f"tier0-api-{r}"} for r in regions],
-        },
-    }
-
-
 def set_group_status(ns: Namespace, status: dict[str, Any], name: str = GROUP_NAME) -> None:
     ns.kube.custom.patch_namespaced_custom_object_status(
         GROUP, VERSION, ns.name, FG_PLURAL, name, {"status": status}
@@ -82,32 +70,44 @@ def bare_namespace(cluster: LocalCluster, admin: Kube) -> Iterator[Namespace]:  
     name = f"api-{uuid.uuid4().hex[:8]}"
     cluster.kubectl("create", "namespace", name)
     ns = Namespace(name, cluster, admin)
-    ns.apply(group_manifest())
+    ns.apply(bare_group())
     yield ns
     cluster.kubectl("delete", "namespace", name, "--wait=false")
 
 
 @pytest.fixture
 def api_kubeconfig(bare_namespace: Namespace, tmp_path: Path) -> Path:
-    create_service_account(bare_namespace, API_ACCOUNT, API_ROLE_RULES)
+    create_api_account(bare_namespace)
     return service_account_kubeconfig(bare_namespace, API_ACCOUNT, tmp_path / "api-kubeconfig")
 
 
-async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+@pytest.fixture
+def caller(bare_namespace: Namespace) -> dict[str, str]:
+    """A person who may request and force failovers (tests/integration/security covers
+    the ones who may not)."""
+    return caller_headers(bare_namespace)
+
+
+async def client_for(
+    settings: Settings, headers: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://region1") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://region1", headers=headers
+        ) as http:
             yield http
     finally:
         app.state.failover_store.connection.close()
 
 
 @pytest.fixture
-async def api(api_kubeconfig: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The region API app (no lifespan: the failover routes need no Redis)."""
+async def api(api_kubeconfig: Path, caller: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """The region API app (no lifespan: the failover routes need no Redis), called by
+    a person who may request and force failovers."""
     settings = Settings(kubeconfig=str(api_kubeconfig), log_level="WARNING")
-    async for http in client_for(settings):
+    async for http in client_for(settings, caller):
         yield http
 
 
@@ -245,7 +245,7 @@ async def test_status_shows_the_group_and_its_newest_failovers(
     set_failover_status(
         bare_namespace, names[2], {"phase": "Completed", "latencySeconds": 0.4321, "message": "ok"}
     )
-    other = group_manifest("other-group")
+    other = bare_group("other-group")
     bare_namespace.apply(other)
     bare_namespace.apply(
         {
@@ -293,24 +293,32 @@ async def test_unknown_region_is_422_and_the_active_one_409(
 
 
 async def test_missing_group_is_503_naming_the_setting(
-    api_kubeconfig: Path, bare_namespace: Namespace
+    api_kubeconfig: Path, bare_namespace: Namespace, caller: dict[str, str]
 ) -> None:
     settings = Settings(kubeconfig=str(api_kubeconfig), failover_group="nope", log_level="WARNING")
-    async for http in client_for(settings):
+    async for http in client_for(settings, caller):
         response = await http.get("/api/failover/status")
         assert response.status_code == 503
         assert response.json()["error"] == "failover_group_not_found"
         assert "FAILOVER_GROUP" in response.json()["detail"]
 
 
-async def test_rbac_denial_passes_through_as_403(bare_namespace: Namespace, tmp_path: Path) -> None:
+async def test_rbac_denial_passes_through_as_403(
+    bare_namespace: Namespace, tmp_path: Path, caller: dict[str, str]
+) -> None:
+    """The API's OWN identity lacks rights: a read passes the server's 403 through; a
+    mutating call cannot even review its caller and says which binding is missing."""
     create_service_account(bare_namespace, "no-rights")
     kubeconfig = service_account_kubeconfig(bare_namespace, "no-rights", tmp_path / "no-rights")
     settings = Settings(kubeconfig=str(kubeconfig), log_level="WARNING")
-    async for http in client_for(settings):
-        response = await http.post("/api/failover/simulate")
+    async for http in client_for(settings, caller):
+        response = await http.get("/api/failover/status")
         assert response.status_code == 403, response.text
         body = response.json()
         assert body["error"] == "kubernetes_forbidden"
         assert 'cannot get resource "failovergroups"' in body["detail"]
         assert "no-rights" in body["detail"]
+        refused = await http.post("/api/failover/simulate")
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"] == "auth_unavailable"
+        assert "system:auth-delegator" in refused.json()["detail"]

@@ -35,7 +35,7 @@ def test_operator_watches_the_local_api_server(tmp_path: Path) -> None:
     assert operator.argv == [sys.executable, "-m", "tier0_operator"]
     keys = ("KUBECONFIG", "WATCH_NAMESPACE", "OPERATOR_METRICS_PORT")
     assert {k: operator.env[k] for k in keys} == {
-        "KUBECONFIG": str(tmp_path / "k8s" / "kubeconfig"),
+        "KUBECONFIG": str(tmp_path / "k8s" / "operator-kubeconfig"),
         "WATCH_NAMESPACE": "default",
         "OPERATOR_METRICS_PORT": "9200",
     }  # fmt: skip
@@ -262,8 +262,18 @@ def test_region_apis_get_the_local_kubeconfig_for_failover_endpoints(
 ) -> None:
     monkeypatch.setattr(stack.kube_stack, "kube_unavailable", lambda _s: None)
     api = _specs(DevenvSettings(run_dir=tmp_path), "api-region1")["api-region1"]
-    assert api.env["KUBECONFIG"] == str(tmp_path / "k8s" / "kubeconfig")
+    assert api.env["KUBECONFIG"] == str(tmp_path / "k8s" / "api-kubeconfig")
     assert api.env["FAILOVER_NAMESPACE"] == "default"
     monkeypatch.setattr(stack.kube_stack, "kube_unavailable", lambda _s: "no binaries")
     api = _specs(DevenvSettings(run_dir=tmp_path), "api-region1")["api-region1"]
     assert "KUBECONFIG" not in api.env
+
+
+def test_region_apis_allow_the_dashboard_origin_and_trust_no_one_by_default(
+    tmp_path: Path,
+) -> None:
+    api = _specs(DevenvSettings(run_dir=tmp_path), "api-region2")["api-region2"]
+    assert api.env["CORS_ORIGINS"] == "http://127.0.0.1:3000,http://localhost:3000"
+    assert "FAILOVER_TRUST_LOOPBACK" not in api.env
+    trusting = DevenvSettings(run_dir=tmp_path, failover_trust_loopback=True)
+    assert _specs(trusting, "api-region2")["api-region2"].env["FAILOVER_TRUST_LOOPBACK"] == "true"

@@ -45,15 +45,20 @@ export function apiMessage(body, text = "") {
   return (text || "").trim().slice(0, 300) || "no explanation in the answer";
 }
 
-export async function call(base, path, { method = "GET", body = undefined, label = base } = {}) {
+export async function call(base, path, { method = "GET", body = undefined, label = base, token = "" } = {}) {
   const url = `${base}${path}`;
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // The token goes to the region API only (it checks it with Kubernetes); the
+  // dashboard's own server never sees it.
+  if (token) headers.Authorization = `Bearer ${token}`;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutSeconds * 1000);
   let reply;
   try {
     reply = await fetch(url, {
       method,
-      headers: body === undefined ? { Accept: "application/json" } : { Accept: "application/json", "Content-Type": "application/json" },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: controller.signal,
       cache: "no-store",

@@ -83,6 +83,11 @@ export function initFailover(config, form, output, historyOutput) {
   target.value = names[1] ?? names[0];
   const dryRun = form.querySelector("#failover-dry-run");
   const force = form.querySelector("#failover-force");
+  // Kept for this tab only (sessionStorage), so a reload does not ask again; never
+  // sent anywhere but the region API's Authorization header.
+  const token = form.querySelector("#failover-token");
+  token.value = sessionStorage.getItem("tier0.failoverToken") ?? "";
+  token.addEventListener("change", () => sessionStorage.setItem("tier0.failoverToken", token.value.trim()));
 
   const status = async () => {
     replace(historyOutput, loading("failover status"));
@@ -108,12 +113,13 @@ export function initFailover(config, form, output, historyOutput) {
         ? { ...common, source_region: source.value, target_region: target.value }
         : { ...common, region: source.value, source_region: target.value, target_region: source.value };
     const title = action === "simulate" ? `Failover ${source.value} → ${target.value}` : `Restore ${source.value}`;
+
     replace(output, el("h3", { text: title }), loading(action === "simulate" ? "failover" : "restore"));
     output.dataset.state = "loading";
     button.disabled = true;
     const started = performance.now();
     try {
-      const answer = await callActive(config, `/api/failover/${action}`, { method: "POST", body });
+      const answer = await callActive(config, `/api/failover/${action}`, { method: "POST", body, token: token.value.trim() });
       const seconds = (performance.now() - started) / 1000;
       replace(output, outcome(title, answer), el("p", { class: "muted", text: `Round trip seen by this browser: ${formatSeconds(seconds)}.` }));
       output.dataset.state = "done";
@@ -121,6 +127,8 @@ export function initFailover(config, form, output, historyOutput) {
     } catch (err) {
       replace(output, el("h3", { text: title }), errorBox(describe(err)));
       output.dataset.state = "error";
+      // 401: no token or a rejected one; the API's message says where to get one.
+      if (err.status === 401) token.focus();
     } finally {
       button.disabled = false;
     }
