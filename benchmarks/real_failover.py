@@ -12,8 +12,9 @@ while
     (the same watch as benchmarks/failover_latency.py) and to the first request
     answered by the target region through the Service (X-Tier0-Region header);
 (b) with the FailoverGroup's automatic policy switched on (tight probe settings, put
-    back afterwards), region1's API pods are deleted: deletion -> RegionFailover
-    created by the operator -> EndpointSlices switched -> first answer from region2.
+    back afterwards), the active region's API pods are deleted: deletion ->
+    RegionFailover created by the operator -> EndpointSlices switched -> first answer
+    from the other region.
 
 It prints requests sent and failed, p50/p99/max latency, for each failover the window
 in which requests failed, and checks the targets: no failed request across the
@@ -22,8 +23,9 @@ every failed request inside deletion -> first region2 answer. Exit 1 on a miss.
 
     python -m benchmarks.real_failover [--rate 500] [--failovers 20] [--url URL]
 
-Traffic goes only to this machine's own cluster (the Service's ClusterIP, routed by
-the node's kube-proxy), and the run is bounded (--max-seconds).
+Traffic goes only to this machine's own cluster (the Service's NodePort on the node's
+own address, so a request no rule DNATs is refused here rather than routed away), and
+the run is bounded (--max-seconds).
 """
 
 from __future__ import annotations
@@ -693,7 +695,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--namespace", default="tier0")
     parser.add_argument("--group", default="tier0-api", help="the chart's FailoverGroup")
-    parser.add_argument("--url", default="", help="default: the group Service's ClusterIP")
+    parser.add_argument("--url", default="", help="default: the group Service's NodePort on the node's address")
     parser.add_argument("--rate", type=float, default=500.0, help="requests per second")
     parser.add_argument("--failovers", type=int, default=20, help="planned failovers")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds between failovers")
