@@ -695,7 +695,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--namespace", default="tier0")
     parser.add_argument("--group", default="tier0-api", help="the chart's FailoverGroup")
-    parser.add_argument("--url", default="", help="default: the group Service's NodePort on the node's address")
+    parser.add_argument(
+        "--url", default="", help="default: the group Service's NodePort on the node's address"
+    )
     parser.add_argument("--rate", type=float, default=500.0, help="requests per second")
     parser.add_argument("--failovers", type=int, default=20, help="planned failovers")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds between failovers")
