@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -9,6 +11,7 @@ from tests.support.servers import Endpoint
 from tier0_ai.state import AIState
 
 from .conftest import make_app
+from .eval_set import cases
 
 pytestmark = pytest.mark.integration
 TEN_MB = "x" * (10 * 1024 * 1024)
@@ -116,3 +119,32 @@ def test_empty_region_answers_without_500(
         assert client.get("/api/diagnostics/logs/summary").status_code == 200
         answer = client.post("/api/diagnostics/query", json={"question": "hard hat rules?"}).json()
         assert not answer["found"] and "No documents" in answer["answer"]
+
+
+JUNK = (
+    "{", "}", "@", "|", "(", ")", "-", "*", "\\", "'", '"', "%", "~", ":", ";", "1999",
+    "99999", "0.0.0.0", "999.1.1.1", "/api/{x}", "TX-BRAVO", "between", "and", "since",
+    "not", "outside", "Q5 2024", "2024-13-45", "February 30 2024", "last 0 years",
+    "top 0", "top 99", "at night", "over 5 ms", "ÜBER", "日本",
+)  # fmt: skip
+
+
+def test_mutated_questions_never_500(api: TestClient) -> None:
+    """Seeded mutations of the evaluation questions (junk tokens, impossible dates,
+    query syntax) get an answer or a 4xx, never a 500."""
+    rng = random.Random(20261130)
+    questions = [c.question for c in cases()]
+    failures = []
+    for _ in range(150):
+        words = rng.choice(questions).split()
+        for _ in range(rng.randint(1, 4)):
+            words.insert(rng.randint(0, len(words)), rng.choice(JUNK))
+        text = " ".join(words)
+        for path, body in (
+            ("/api/diagnostics/query", {"question": text}),
+            ("/api/images/search", {"query": text}),
+        ):
+            reply = api.post(path, json=body)
+            if reply.status_code >= 500:
+                failures.append((path, text, reply.status_code))
+    assert not failures, failures
