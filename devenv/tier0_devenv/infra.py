@@ -42,7 +42,12 @@ def mosquitto_specs(
     message_size_limit: int = MQTT_MESSAGE_SIZE_LIMIT,
 ) -> list[ProcessSpec]:
     """One Mosquitto broker: no anonymous clients, a password and ACL per component
-    (credentials.MQTT_ACL), in-memory, sized for a 100k-device fleet.
+    (credentials.MQTT_ACL), persistent, sized for a 100k-device fleet.
+
+    Persistence keeps the ingest workers' sessions (clean session off) and the QoS 1
+    messages queued for them across a broker restart, written on shutdown and every
+    30 s, so a restart loses nothing the broker acked at QoS 1 (a kill -9 of the
+    broker loses what arrived since the last save).
 
     ``anonymous_acl`` is for benchmarks, whose C baselines (mosquitto_pub/sub) connect
     without credentials, and for the MQTT conformance tests, which exercise the wire
@@ -62,7 +67,11 @@ def mosquitto_specs(
         f"password_file {passwords}",
         f"acl_file {acl_file}",
         f"message_size_limit {message_size_limit}",
-        "persistence false",
+        "persistence true",
+        f"persistence_location {folder}/",
+        "autosave_interval 30",
+        # Sessions of replicas that never come back are dropped after a day.
+        "persistent_client_expiration 1d",
         # Bursts from 100k devices must queue, not drop, for slow subscribers.
         "max_queued_messages 100000",
         "max_inflight_messages 0",
@@ -256,7 +265,13 @@ def rabbitmq_specs(node: RabbitNode, *, name: str = "rabbitmq") -> list[ProcessS
 def redis_specs(
     run_dir: Path, port: int, *, name: str, password: str | None = None
 ) -> list[ProcessSpec]:
-    """Redis 8 with the Query Engine and JSON; in-memory only (no RDB, no AOF)."""
+    """Redis 8 with the Query Engine and JSON, persisted by an append-only file.
+
+    AOF with fsync every second (no RDB snapshots): a restart, or a crash of Redis
+    alone, keeps the region's state (a kill of the machine loses at most the last
+    second), so a region restarting its Redis does not come back empty and wait for
+    every device's next reading. The data stays in the run folder across restarts.
+    """
     found = binaries.redis()
     data_dir = run_dir / name
     lines = [
@@ -264,7 +279,8 @@ def redis_specs(
         f"port {port}",
         f"bind {LOOPBACK}",
         'save ""',
-        "appendonly no",
+        "appendonly yes",
+        "appendfsync everysec",
         f"dir {data_dir}",
         "daemonize no",
         # Refuses clients from other hosts while no password is set (a misconfiguration

@@ -57,6 +57,7 @@ FLAGS: dict[str, tuple[str, type, str]] = {
     "--metrics-port": ("metrics_port", int, "METRICS_PORT"),
     "--progress-seconds": ("progress_seconds", float, "PROGRESS_SECONDS"),
     "--record": ("record", Path, "RECORD"),
+    "--reading-qos": ("reading_qos", int, "READING_QOS"),
     "--log-level": ("log_level", str, "LOG_LEVEL"),
 }
 
@@ -67,7 +68,8 @@ def parser() -> argparse.ArgumentParser:
         description=(
             "Simulate the IoT fleet: NUM_DEVICES devices (a quarter each of turbines, "
             "thermal engines, electrical rotors, oil & gas sensors) over NUM_SITES sites "
-            "publish the seed's telemetry JSON, QoS 0, on og/field/{site}/{type}/{device}, "
+            "publish the seed's telemetry JSON on og/field/{site}/{type}/{device} (QoS 1 "
+            "for alerts and state changes, READING_QOS for the rest), "
             "one round every PUBLISH_INTERVAL_SECONDS. Metrics drift; now and then a device "
             "faults into WARN or ALERT (with a matching code and message) and recovers. "
             "Same --seed, same readings; --shard-index/--shard-count split the fleet "
@@ -133,6 +135,9 @@ class Simulator:
         self.stopping = threading.Event()
         self.lost = 0
         self.rounds = 0
+        self.qos1 = 0
+        #: Devices whose last reading was not OK (their next one is QoS 1 whatever it says).
+        self._not_ok: set[str] = set()
         self._next_connect = 0.0
         self._backoff = 0.2
         self._started = 0.0
@@ -157,6 +162,14 @@ class Simulator:
         self.log.info("mqtt_connected", broker=f"{self.publisher.host}:{self.publisher.port}")
         return True
 
+    def _await_connection(self) -> bool:
+        """Retry (with the back-off) until connected; False if asked to stop first."""
+        while not self.stopping.is_set():
+            if self._ensure_connected():
+                return True
+            self.stopping.wait(0.05)
+        return False
+
     def _lose(self, exc: BrokerUnavailable) -> None:
         self.lost += exc.lost
         LOST.inc(exc.lost)
@@ -168,6 +181,9 @@ class Simulator:
         record: IO[bytes] | None = settings.record.open("wb") if settings.record else None
         clock = Clock()
         publish = self.publisher.publish
+        publish_qos1 = self.publisher.publish_qos1
+        all_qos1 = settings.reading_qos == 1
+        not_ok = self._not_ok
         prefix = mqtt_wire.publish_prefix
         dumps = orjson.dumps
         self._started = self._progress_at = time.monotonic()
@@ -189,12 +205,26 @@ class Simulator:
                     body = dumps(payload)
                     if record is not None:
                         record.write(body + b"\n")
+                    device_id = payload["device_id"]
+                    alert = payload["status"]["state"] != "OK"
+                    qos1 = all_qos1 or alert or device_id in not_ok
+                    if alert:
+                        not_ok.add(device_id)
+                    else:
+                        not_ok.discard(device_id)
                     if not self.publisher.connected and not self._ensure_connected():
-                        self.lost += 1
-                        LOST.inc()
-                        continue
+                        # A QoS 1 message waits for the broker, as a device would
+                        # keep it; a QoS 0 one is lost.
+                        if not (qos1 and self._await_connection()):
+                            self.lost += 1
+                            LOST.inc()
+                            continue
                     try:
-                        publish(prefix(topic, len(body)) + body)
+                        if qos1:
+                            self.qos1 += 1
+                            publish_qos1(topic, body)
+                        else:
+                            publish(prefix(topic, len(body)) + body)
                     except BrokerUnavailable as exc:
                         self._lose(exc)
                     if position & 1023 == 0:
@@ -218,6 +248,11 @@ class Simulator:
                 self.publisher.close()
             except BrokerUnavailable as exc:
                 self._lose(exc)
+            unacked = self.publisher.give_up()
+            if unacked:
+                self.lost += unacked
+                LOST.inc(unacked)
+                self.log.warning("qos1_unacked_at_exit", lost=unacked)
             if record is not None:
                 record.close()
         self._progress(force=True)
@@ -226,6 +261,8 @@ class Simulator:
         return {
             "sent": sent,
             "lost": self.lost,
+            "qos1": self.qos1,
+            "resent": self.publisher.resent,
             "rounds": self.rounds,
             "devices": len(self.fleet),
             "seconds": round(elapsed, 3),
@@ -288,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         max_rate=settings.max_rate,
         seed=settings.seed,
         fault_rate=settings.fault_rate,
+        reading_qos=settings.reading_qos,
     )
     summary = simulator.run()
     log.info("simulator_finished", **summary)

@@ -60,6 +60,14 @@ class IotSimulatorSettings(BaseSettings):
     record: Path | None = Field(
         None, description="write every payload sent to this file as JSON lines (ground truth)"
     )
+    reading_qos: int = Field(
+        0,
+        ge=0,
+        le=1,
+        description="QoS of periodic readings; alerts and state changes (a reading that "
+        "is not OK, or the first OK after one) are always QoS 1. 1 costs throughput "
+        "(docs/ingest.md)",
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @model_validator(mode="after")

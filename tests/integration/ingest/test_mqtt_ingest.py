@@ -398,10 +398,12 @@ def test_worker_survives_redis_and_broker_restarts(
     wait_for(lambda: worker.metric("tier0_mqtt_ingest_received_total") >= 300, 30,
              what="messages read while Redis is down")  # fmt: skip
     wait_for(lambda: '"redis_unavailable"' in worker.log_text(), 30, what="outage noticed")
-    supervisor.start(servers["specs"]["redis"])  # empty again: persistence is off
-    wait_for(lambda: client.exists(device_key(sent[-1]["device_id"])), 60, what="state rewritten")
-    wait_for(lambda: client.dbsize() >= 100, 30, what="every device rewritten")
-    assert_hashes_match(client, last_by_device(sent))
+    supervisor.start(servers["specs"]["redis"])  # back with its AOF; held states go on top
+    newest = last_by_device(sent)
+    wait_for(lambda: all(client.hget(device_key(d), "ts") == device_mapping(
+        Telemetry.model_validate(p), 0)["ts"] for d, p in newest.items()), 60,
+        what="every device's held state written")  # fmt: skip
+    assert_hashes_match(client, newest)
 
     # The broker restarts: the worker reconnects and resubscribes.
     supervisor.stop(servers["specs"]["mqtt"].name)
@@ -416,3 +418,114 @@ def test_worker_survives_redis_and_broker_restarts(
              what="telemetry after the broker restart")  # fmt: skip
     assert_hashes_match(client, last_by_device(again))
     assert worker.process.poll() is None
+
+
+def start_simulator(mqtt_at: Endpoint, record: Path, devices: int) -> subprocess.Popen[bytes]:
+    """One QoS 1 round of ``devices`` at 1000 msg/s, in the background."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tier0_simulators.iot", "--mqtt-host", mqtt_at.host,
+         "--mqtt-port", str(mqtt_at.port), "--metrics-port", "0", "--interval", "0",
+         "--devices", str(devices), "--rounds", "1", "--reading-qos", "1", "--max-rate", "1000",
+         "--record", str(record)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def finish_simulator(sim: subprocess.Popen[bytes], record: Path, devices: int) -> list[Any]:
+    """Wait for it; check it sent every device once at QoS 1 and lost nothing."""
+    try:
+        _, err = sim.communicate(timeout=90)
+    finally:
+        if sim.poll() is None:
+            sim.kill()
+    finished = orjson.loads(err.splitlines()[-1])
+    assert finished["event"] == "simulator_finished", err[-2000:]
+    assert finished["sent"] == devices and finished["lost"] == 0 and finished["qos1"] == devices
+    sent = [orjson.loads(line) for line in record.read_bytes().splitlines()]
+    assert len(sent) == devices
+    return sent
+
+
+def stored_devices(client: redis.Redis) -> int:
+    return sum(1 for _ in client.scan_iter(device_key("*"), count=1000))
+
+
+def test_worker_killed_mid_stream_at_qos1_loses_nothing(
+    mosquitto_server: Endpoint,
+    redis_region1: Endpoint,
+    redis1: redis.Redis,
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    """kill -9 while a QoS 1 stream flows, restart with the same client id: every
+    message the simulator recorded is stored (each device publishes once, so a lost
+    message is a missing device); resent ones may be counted twice, never lost."""
+    devices = 3000
+    client_id = f"kill-test-{uuid.uuid4().hex[:6]}"
+    first = start_worker("region1", redis_region1, mosquitto_server, MQTT_CLIENT_ID=client_id)
+    record = tmp_path / "sent.jsonl"
+    sim = start_simulator(mosquitto_server, record, devices)
+    try:
+        wait_for(lambda: site_messages(redis1) >= 500, 30, what="the stream under way")
+        first.process.kill()
+        first.process.wait()
+        assert site_messages(redis1) < devices, "the kill must land mid-stream"
+        start_worker("region1", redis_region1, mosquitto_server, MQTT_CLIENT_ID=client_id)
+    finally:
+        sent = finish_simulator(sim, record, devices)
+    wait_for(lambda: stored_devices(redis1) == devices, 60,
+             what=f"all {devices} devices stored after the restart")  # fmt: skip
+    assert_hashes_match(redis1, last_by_device(sent))
+    assert site_messages(redis1) >= devices  # resent messages may count twice
+
+
+def test_redis_restart_keeps_device_state(
+    private_servers: tuple[Supervisor, dict[str, Any]],
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    """AOF (everysec): Redis stopped and started comes back with every device's hash
+    and the search index, without waiting for the next readings."""
+    supervisor, servers = private_servers
+    mqtt_at, redis_at = servers["mqtt"], servers["redis"]
+    client = redis.Redis(host=redis_at.host, port=redis_at.port, decode_responses=True)
+    worker = start_worker("region1", redis_at, mqtt_at)
+    sent = simulate(mqtt_at, tmp_path / "a.jsonl", "--devices", "200", "--rounds", "2")
+    wait_for(lambda: site_messages(client) == 400, 30, what="400 messages stored")
+    worker.process.terminate()
+    worker.process.wait(timeout=15)
+    supervisor.stop(servers["specs"]["redis"].name)
+    supervisor.start(servers["specs"]["redis"])
+    assert client.config_get("appendonly") == {"appendonly": "yes"}
+    assert site_messages(client) == 400
+    assert_hashes_match(client, last_by_device(sent))
+    wait_for(lambda: int(client.ft(DEVICE_INDEX).info()["num_docs"]) == 200, 30,
+             what="the device index rebuilt from the AOF")  # fmt: skip
+
+
+def test_broker_restarted_mid_stream_at_qos1_loses_nothing(
+    private_servers: tuple[Supervisor, dict[str, Any]],
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    """Mosquitto stopped and started while a QoS 1 stream flows: it keeps the worker's
+    session and queued messages (persistence), the simulator resends what it had no
+    PUBACK for, and the worker resumes its session: every device is stored."""
+    supervisor, servers = private_servers
+    mqtt_at, redis_at = servers["mqtt"], servers["redis"]
+    client = redis.Redis(host=redis_at.host, port=redis_at.port, decode_responses=True)
+    worker = start_worker("region1", redis_at, mqtt_at)
+    devices = 3000
+    record = tmp_path / "sent.jsonl"
+    sim = start_simulator(mqtt_at, record, devices)
+    try:
+        wait_for(lambda: site_messages(client) >= 500, 30, what="the stream under way")
+        supervisor.stop(servers["specs"]["mqtt"].name)
+        assert site_messages(client) < devices, "the restart must land mid-stream"
+        supervisor.start(servers["specs"]["mqtt"])
+    finally:
+        sent = finish_simulator(sim, record, devices)
+    wait_for(lambda: stored_devices(client) == devices, 60,
+             what=f"all {devices} devices stored after the broker restart")  # fmt: skip
+    assert_hashes_match(client, last_by_device(sent))
+    assert worker.subscriptions() >= 2
