@@ -254,7 +254,9 @@ def bench_ours(
         env={**os.environ, "REGION": "bench", "REDIS_HOST": infra.LOOPBACK,
              "REDIS_PORT": str(redis_port), "MQTT_HOST": infra.LOOPBACK,
              "MQTT_PORT": str(mqtt_port), "METRICS_PORT": "0",
-             "MQTT_CLIENT_ID": f"bench-{uuid.uuid4().hex[:8]}"},
+             # One stable id, as in production: every path resumes the same session
+             # (a new id per path would leave the last one's session in the group).
+             "MQTT_CLIENT_ID": "tier0-bench-worker"},
         stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
     )  # fmt: skip
     try:

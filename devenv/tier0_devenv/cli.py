@@ -1,4 +1,4 @@
-"""`python -m tier0_devenv up|down|status`: the commands behind `make up/down/status`.
+"""`python -m tier0_devenv up|down|status|watch`: the commands behind `make up/down/status`.
 
 Plain lines for people (a progress line per component, then a table) rather than
 JSON logs: this is a terminal tool, and its daemons' own logs are the structured ones
@@ -8,17 +8,20 @@ JSON logs: this is a terminal tool, and its daemons' own logs are the structured
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
 from . import stack
-from .processes import DevenvError
+from .processes import DevenvError, Supervisor
 from .settings import DevenvSettings
 from .steps import Row
+from .watch import BackoffPolicy, Watcher
 
-HEADERS = ("NAME", "PID", "URL", "STATUS")
+HEADERS = ("NAME", "PID", "URL", "STATUS", "RESTARTS")
 
 
 def _say(line: str) -> None:
@@ -27,7 +30,13 @@ def _say(line: str) -> None:
 
 def format_table(rows: Sequence[Row]) -> str:
     cells = [HEADERS] + [
-        (row.name, "-" if row.pid is None else str(row.pid), row.url or "-", row.status)
+        (
+            row.name,
+            "-" if row.pid is None else str(row.pid),
+            row.url or "-",
+            row.status,
+            "-" if row.restarts is None else str(row.restarts),
+        )
         for row in rows
     ]
     widths = [max(len(cell[i]) for cell in cells) for i in range(len(HEADERS))]
@@ -66,7 +75,22 @@ def _status(settings: DevenvSettings) -> int:
     return 1 if any(row.status == "UNHEALTHY" for row in rows) else 0
 
 
-COMMANDS = {"up": _up, "down": _down, "status": _status}
+def _watch(settings: DevenvSettings) -> int:
+    """Run the watcher until SIGTERM (`make down` stops it first, newest first)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    policy = BackoffPolicy(
+        settings.restart_backoff_first,
+        settings.restart_backoff_limit,
+        settings.restart_backoff_reset,
+    )
+    watcher = Watcher(Supervisor(settings.run_dir), stack.watched_specs(settings), policy)
+    watcher.run(stop, settings.watch_interval)
+    return 0
+
+
+COMMANDS = {"up": _up, "down": _down, "status": _status, "watch": _watch}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -53,6 +53,13 @@ class DevenvSettings(BaseSettings):
     num_sites: int = Field(10, ge=1, le=10)
     publish_interval_seconds: float = Field(10.0, gt=0)
 
+    #: Self-healing (tier0_devenv.watch): a crashed component is started again after a
+    #: back-off doubling from FIRST to LIMIT seconds, reset after RESET seconds up.
+    restart_backoff_first: float = Field(1.0, gt=0)
+    restart_backoff_limit: float = Field(60.0, gt=0)
+    restart_backoff_reset: float = Field(60.0, gt=0)
+    watch_interval: float = Field(0.5, gt=0)
+
     @model_validator(mode="after")
     def _ports_distinct(self) -> DevenvSettings:
         derived = {"amqp_dist_port", "epmd_port"}

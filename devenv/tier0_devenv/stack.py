@@ -15,10 +15,11 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from . import credentials, infra
+from . import credentials, infra, watch
 from .ai_data import AiCorpora
 from .k8s import stack as kube_stack
 from .processes import (
+    CallableCheck,
     DevenvError,
     HealthCheck,
     HttpCheck,
@@ -158,7 +159,14 @@ def _infra_components() -> list[Component]:
 
 def _mqtt_ingest(s: DevenvSettings, region: str) -> list[ProcessSpec]:
     port = s.mqtt_ingest1_metrics_port if region == "region1" else s.mqtt_ingest2_metrics_port
-    env = {**_redis_env(s, region), **mqtt_env(s, "ingest"), "METRICS_PORT": str(port)}
+    env = {
+        **_redis_env(s, region),
+        **mqtt_env(s, "ingest"),
+        "METRICS_PORT": str(port),
+        # One worker per region, restarted in place: a stable id makes its session
+        # persistent, so a restart gets the QoS 1 messages the broker kept meanwhile.
+        "MQTT_CLIENT_ID": f"tier0-ingest-mqtt-{region}",
+    }
     url = _metrics(port)
     name = f"ingest-mqtt-{region}"
     return [python_app(name, "tier0_ingest.mqtt", env, health_url=url, url=url, ports=[port])]
@@ -270,11 +278,41 @@ def _kube_components() -> list[Component]:
     ]
 
 
+def _watch(s: DevenvSettings) -> list[ProcessSpec]:
+    """The watcher (tier0_devenv.watch), healthy while its heartbeat is fresh."""
+    run_dir = s.run_dir
+    return [
+        ProcessSpec(
+            name="watch",
+            argv=[sys.executable, "-m", "tier0_devenv", "watch"],
+            env={"PYTHONUNBUFFERED": "1"},
+            cwd=REPO_ROOT,
+            health=CallableCheck(lambda: watch.heartbeat_fresh(run_dir), "restarts.json heartbeat"),
+            start_timeout=30,
+            prepare=lambda: (run_dir / watch.STATE_FILE).unlink(missing_ok=True),
+            url=str(run_dir / watch.STATE_FILE),
+        )
+    ]
+
+
+def watched_specs(settings: DevenvSettings) -> list[ProcessSpec]:
+    """The daemons the watcher restarts: every selected, runnable component's process
+    specs (the Steps' own groups, such as the control plane, are not watched)."""
+    return [
+        spec
+        for component in selected_components(settings)
+        if component.step is None and component.name != "watch"
+        and component.skip_reason(settings) is None
+        for spec in component.build(settings)
+    ]  # fmt: skip
+
+
 def components() -> list[Component]:
     """Everything `make up` starts, in start order: brokers and stores first, the AI
     corpora into the stores, then the consumers that need them, then the APIs, then
-    the simulators that feed them; last the control plane, the objects the operator
-    acts on, and the operator, whose health checks need the region APIs."""
+    the simulators that feed them; then the control plane, the objects the operator
+    acts on, and the operator, whose health checks need the region APIs; last the
+    watcher, which restarts any of them that crashes."""
     return [
         *_infra_components(),
         Component("ai-data", module="tier0_ai", step=AiCorpora()),
@@ -285,6 +323,7 @@ def components() -> list[Component]:
         Component("sim-users", _users_simulator, "tier0_simulators.users"),
         Component("dashboard", _dashboard, "tier0_dashboard"),
         *_kube_components(),
+        Component("watch", _watch),
     ]
 
 
@@ -352,8 +391,13 @@ def down(settings: DevenvSettings, progress: Progress) -> list[ProcessRecord]:
         for name in supervisor.recorded_names()
         if (rec := supervisor.record(name)) is not None
     ]
+    # The watcher goes first whatever its start time: a component it restarted is newer
+    # than it, and must not be started again while `down` stops it.
+    order = sorted(
+        recorded, key=lambda item: (item[0].name == "watch", item[0].started_at), reverse=True
+    )
     stopped = []
-    for rec, supervisor in sorted(recorded, key=lambda item: item[0].started_at, reverse=True):
+    for rec, supervisor in order:
         if supervisor.stop(rec.name):
             progress(f"{rec.name}: stopped (pid {rec.pid})")
             stopped.append(rec)
@@ -365,6 +409,7 @@ def down(settings: DevenvSettings, progress: Progress) -> list[ProcessRecord]:
 def status(settings: DevenvSettings) -> list[Row]:
     """A row for every process and step of the stack plus any other recorded process."""
     supervisor = Supervisor(settings.run_dir)
+    restarted = watch.restarts(settings.run_dir)
     rows: list[Row] = []
     seen: set[str] = set()
     for component in components():
@@ -386,7 +431,7 @@ def status(settings: DevenvSettings) -> list[Row]:
             seen.add(spec.name)
             state = supervisor.status(spec.name, spec.health)
             text = "stopped" if not state.running else "healthy" if state.healthy else "UNHEALTHY"
-            rows.append(Row(spec.name, state.pid, spec.url, text))
+            rows.append(Row(spec.name, state.pid, spec.url, text, restarted.get(spec.name)))
     for name in supervisor.recorded_names():
         if name not in seen:
             state = supervisor.status(name)

@@ -28,6 +28,8 @@ class Row:
     pid: int | None
     url: str
     status: str
+    #: Times the watcher restarted it since `make up` (None: not watched).
+    restarts: int | None = None
 
 
 class Step(ABC):

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             settings.topic_filters,
             keepalive=settings.mqtt_keepalive,
             qos=settings.mqtt_subscribe_qos,
-            clean_session=settings.mqtt_clean_session,
+            clean_session=settings.clean_session,
             username=settings.mqtt_username,
             password=settings.mqtt_secret,
         ),

