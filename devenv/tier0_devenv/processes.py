@@ -121,6 +121,10 @@ class ProcessSpec:
     install_hint: str = "run scripts/install.sh"
     prepare: Callable[[], None] | None = None
     url: str = ""
+    #: Stopping signals every descendant too (helpers that left the group, such as
+    #: RabbitMQ's). False for a process whose children are daemons with pidfiles of
+    #: their own (the watcher), which `down` stops in their turn.
+    stop_descendants: bool = True
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class ProcessRecord:
     cmdline: list[str]
     started_at: float
     log: str
+    stop_descendants: bool = True
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2)
@@ -147,6 +152,7 @@ class ProcessRecord:
             cmdline=[str(part) for part in data["cmdline"]],
             started_at=float(data["started_at"]),
             log=str(data["log"]),
+            stop_descendants=bool(data.get("stop_descendants", True)),
         )
 
 
@@ -404,6 +410,7 @@ class Supervisor:
             cmdline=argv,
             started_at=time.time(),
             log=str(log_path),
+            stop_descendants=spec.stop_descendants,
         )
         self.pid_path(spec.name).write_text(rec.to_json())
         try:
@@ -447,7 +454,8 @@ class Supervisor:
         pid = self.owned_pid(name)
         signalled = False
         if pid is not None:
-            victims = [pid, *descendants(pid)]
+            rec = self.record(name)
+            victims = [pid, *descendants(pid)] if rec is None or rec.stop_descendants else [pid]
             self._signal_all(pid, victims, signal.SIGTERM)
             signalled = True
             if not self._wait_gone(name, victims, timeout):

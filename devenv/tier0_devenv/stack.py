@@ -291,6 +291,8 @@ def _watch(s: DevenvSettings) -> list[ProcessSpec]:
             start_timeout=30,
             prepare=lambda: (run_dir / watch.STATE_FILE).unlink(missing_ok=True),
             url=str(run_dir / watch.STATE_FILE),
+            # What it restarted is its child but has a pidfile of its own.
+            stop_descendants=False,
         )
     ]
 

@@ -58,7 +58,7 @@ def test_up_status_down_leaves_nothing_running(tmp_path: Path) -> None:
         assert status.returncode == 0, status.stdout + status.stderr
         for name in ("mosquitto", "rabbitmq-epmd", "rabbitmq", "redis-region1", "redis-region2"):
             assert any(
-                line.split()[0] == name and line.endswith("healthy")
+                line.split()[0] == name and line.split()[-2] == "healthy"
                 for line in status.stdout.splitlines()
             ), status.stdout
         for name in supervisor.recorded_names():

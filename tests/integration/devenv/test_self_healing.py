@@ -58,6 +58,7 @@ def test_a_killed_component_is_restarted_and_counted(tmp_path: Path) -> None:
     finally:
         down = _run("down", env)
     assert down.returncode == 0, down.stdout + down.stderr
-    assert "watch: stopped" in down.stdout
+    assert "watch: stopped" in down.stdout, down.stdout
+    assert "mosquitto: stopped" in down.stdout, down.stdout
     assert down.stdout.index("watch: stopped") < down.stdout.index("mosquitto: stopped")
     assert not any(process_alive(p) for p in (first,) if p)
