@@ -77,6 +77,12 @@ class MqttSession:
     def connected(self) -> bool:
         return self._sock is not None
 
+    @property
+    def holding(self) -> bool:
+        """Messages that arrived with the handshake wait for ``read`` (the socket may
+        stay quiet: a resumed session's broker waits for their acks)."""
+        return self._early is not None
+
     def fileno(self) -> int:
         if self._sock is None:
             raise SessionLost("not connected")

@@ -129,8 +129,9 @@ class IngestWorker:
         wait = self._wait_seconds(now)
         if self.session.connected:
             try:
-                ready, _, _ = select.select([self.session], [], [], wait)
-                if ready:
+                held = self.session.holding
+                ready, _, _ = select.select([self.session], [], [], 0 if held else wait)
+                if ready or held:
                     decoded = self.session.read()
                 self.session.keep_alive()
             except SessionLost as exc:
