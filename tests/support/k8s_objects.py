@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -456,3 +457,30 @@ def operator(
     proc = OperatorProcess(namespace, tmp_path)
     yield proc
     proc.stop()
+
+
+def can_i_list(cluster: LocalCluster, namespace: str, account: str) -> set[tuple[str, str]]:
+    """(resource, verb) pairs `kubectl auth can-i --list` grants the ServiceAccount in
+    ``namespace``, without what every authenticated user may do (self reviews and
+    discovery URLs). Subresources read ``name.group/sub`` as kubectl prints them."""
+    out = cluster.kubectl("auth", "can-i", "--list", "-n", namespace,
+                          f"--as=system:serviceaccount:{namespace}:{account}")  # fmt: skip
+    granted: set[tuple[str, str]] = set()
+    for line in out.splitlines()[1:]:
+        if not line or line[0].isspace() or line.startswith("selfsubject"):
+            continue
+        verbs = re.findall(r"\[([^\]]*)\]", line)[-1].split()
+        granted |= {(line.split()[0], verb) for verb in verbs}
+    return granted
+
+
+def rule_pairs(rules: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """The (resource, verb) pairs of RBAC rules, named as `kubectl auth can-i --list` does."""
+    pairs = set()
+    for rule in rules:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                base, _, sub = resource.partition("/")
+                name = (f"{base}.{group}" if group else base) + (f"/{sub}" if sub else "")
+                pairs |= {(name, verb) for verb in rule["verbs"]}
+    return pairs

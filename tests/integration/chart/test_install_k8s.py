@@ -22,7 +22,9 @@ import pytest
 import yaml
 
 from tests.support.helm import CHART_DIR
+from tests.support.k8s_objects import can_i_list, rule_pairs
 from tests.support.wait import wait_for
+from tier0_devenv import rbac
 from tier0_devenv.k8s import LocalCluster
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration]
@@ -260,3 +262,19 @@ def test_server_side_dry_run(installed: LocalCluster, scenario: str) -> None:
     )
     out = installed.kubectl("apply", "--dry-run=server", "-n", NAMESPACE, "-f", "-", input=rendered)
     assert "created (server dry run)" in out
+
+
+def test_can_i_list_of_the_chart_accounts_is_the_documented_rules(
+    installed: LocalCluster,
+) -> None:
+    """`kubectl auth can-i --list` of the chart's API and operator ServiceAccounts equals
+    the rules docs/api.md and templates/operator-rbac.yaml document (make up's are
+    checked the same way in tests/integration/security/test_api_auth.py)."""
+    reviews = {
+        ("tokenreviews.authentication.k8s.io", "create"),
+        ("subjectaccessreviews.authorization.k8s.io", "create"),
+    }
+    api = can_i_list(installed, NAMESPACE, API_ACCOUNT)
+    assert api == rule_pairs(rbac.API_RULES) | reviews
+    role = get(installed, "role", f"{RELEASE}-operator")
+    assert can_i_list(installed, NAMESPACE, "tier0-operator") == rule_pairs(role["rules"])

@@ -199,3 +199,16 @@ def test_apis_and_brokers_have_disruption_budgets(helm_cli: Helm) -> None:
     for region in ("region1", "region2"):
         (own,) = [b for b in budgets if _selects(b["spec"]["selector"], pods[f"api-{region}"])]
         assert own["spec"]["selector"]["matchLabels"]["tier0.io/region"] == region
+
+
+def test_rabbitmq_management_plugin_is_off_unless_asked_for(helm_cli: Helm) -> None:
+    def plugins(*set_values: str) -> str:
+        (config,) = [
+            c
+            for c in checks.of_kind(helm_cli.template(set_values=set_values), "ConfigMap")
+            if "enabled_plugins" in c.get("data", {})
+        ]
+        return str(config["data"]["enabled_plugins"]).strip()
+
+    assert plugins() == "[rabbitmq_prometheus]."
+    assert plugins("rabbitmq.managementPlugin=true") == "[rabbitmq_management,rabbitmq_prometheus]."

@@ -10,7 +10,6 @@ in-process under the API ServiceAccount's token; the operator runs for real.
 from __future__ import annotations
 
 import json
-import re
 import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,11 +25,13 @@ from tests.support.k8s_objects import (  # noqa: F401  (fixtures)
     Namespace,
     OperatorProcess,
     admin,
+    can_i_list,
     cluster,
     make_group,
     namespace,
     operator,
     regions,
+    rule_pairs,
 )
 from tier0_api.app import create_app
 from tier0_api.settings import Settings
@@ -219,41 +220,15 @@ def _events(ns: Namespace, name: str) -> list[dict[str, Any]]:
     return items
 
 
-def _can_i(ns: Namespace, account: str) -> set[tuple[str, str]]:
-    """(resource, verb) pairs `kubectl auth can-i --list` grants ``account`` in ``ns``,
-    without what every authenticated user may do (self reviews, discovery URLs)."""
-    out = ns.kubectl("auth", "can-i", "--list", f"--as=system:serviceaccount:{ns.name}:{account}")
-    granted: set[tuple[str, str]] = set()
-    for line in out.splitlines()[1:]:
-        if not line or line[0].isspace() or line.startswith("selfsubject"):
-            continue
-        verbs = re.findall(r"\[([^\]]*)\]", line)[-1].split()
-        granted |= {(line.split()[0], verb) for verb in verbs}
-    return granted
-
-
-def _documented(rules: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    pairs = set()
-    for rule in rules:
-        for group in rule["apiGroups"]:
-            for resource in rule["resources"]:
-                # kubectl prints a subresource after the group: name.group/status
-                base, _, sub = resource.partition("/")
-                name = f"{base}.{group}" if group else base
-                name += f"/{sub}" if sub else ""
-                pairs |= {(name, verb) for verb in rule["verbs"]}
-    return pairs
-
-
 def test_can_i_list_matches_the_documented_rules(identities: Identities) -> None:
     ns = identities.ns
-    assert _can_i(ns, rbac.API_ACCOUNT) == _documented(rbac.API_RULES) | {
+    assert can_i_list(ns.cluster, ns.name, rbac.API_ACCOUNT) == rule_pairs(rbac.API_RULES) | {
         ("tokenreviews.authentication.k8s.io", "create"),
         ("subjectaccessreviews.authorization.k8s.io", "create"),
     }
-    assert _can_i(ns, USER_ACCOUNT) == _documented(rbac.REQUESTER_RULES)
+    assert can_i_list(ns.cluster, ns.name, USER_ACCOUNT) == rule_pairs(rbac.REQUESTER_RULES)
     operator_rules = _chart_operator_rules(ns)
-    assert _can_i(ns, rbac.OPERATOR_ACCOUNT) == _documented(operator_rules)
+    assert can_i_list(ns.cluster, ns.name, rbac.OPERATOR_ACCOUNT) == rule_pairs(operator_rules)
 
 
 def _chart_operator_rules(ns: Namespace) -> list[dict[str, Any]]:
