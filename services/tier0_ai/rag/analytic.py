@@ -10,7 +10,7 @@ most" names every site sharing the highest count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 import redis.asyncio as aioredis
@@ -28,7 +28,7 @@ from tier0_common.search_index import index_exists
 
 from .. import keys
 from ..names import SITE_STATE
-from .understand import Interpretation, effective_severities
+from .understand import SHARE_PART, Interpretation, effective_severities
 from .vocabulary import Vocabulary
 
 #: The stored field a group-by reads (``client`` is the user agent's product).
@@ -46,6 +46,9 @@ class Figures:
     query: str = "*"
     #: How many more values share the last listed count of a top-N ranking.
     tied_beyond: int = 0
+    #: For a share: the count without the part's constraints, and the share in percent.
+    whole: int | None = None
+    share_pct: str | None = None
 
 
 def _tags(name: str, values: list[str]) -> str:
@@ -218,6 +221,10 @@ async def compute(client: aioredis.Redis, i: Interpretation, vocab: Vocabulary) 
         figures.groups = ordered
     else:
         figures.total = sum((await _grouped(client, i, query, None)).values())
+    if i.intent == "share":
+        whole = whole_of(i)
+        figures.whole = sum((await _grouped(client, whole, query_string(whole), None)).values())
+        figures.share_pct = f"{100 * figures.total / figures.whole:.2f}" if figures.whole else None
     if i.dataset == "incidents":
         figures.by_severity = {
             k: v for k, v in (await _grouped(client, i, query, "severity")).items() if v
@@ -225,6 +232,16 @@ async def compute(client: aioredis.Redis, i: Interpretation, vocab: Vocabulary) 
         if figures.total <= 200:
             figures.records = await _records(client, query)
     return figures
+
+
+def whole_of(i: Interpretation) -> Interpretation:
+    """The question without its part's constraints: the whole a share is taken of."""
+    return replace(
+        i,
+        intent="count",
+        applied=[c for c in i.applied if c.field not in SHARE_PART],
+        statuses=None,
+    )
 
 
 async def _records(client: aioredis.Redis, query: str, limit: int = 200) -> list[dict[str, str]]:

@@ -7,13 +7,14 @@ part of a passage quoted verbatim with its document id, so nothing is invented.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..docs.corpus import NOTICE, REAL_NAME_NOTICE
 from ..docs.retrieve import Passage
 from ..logs.analytics import IpCount, LogFigures
-from .analytic import Figures
+from .analytic import Figures, whole_of
 from .answer import Source
-from .understand import DATASET_NAMES, FIELD_WORDS, Interpretation, effective_severities
+from .understand import DATASET_NAMES, FIELD_WORDS, SHARE_PART, Interpretation, effective_severities
 
 #: Below this cosine similarity a passage is not considered relevant to the question.
 MIN_SIMILARITY = 0.3
@@ -248,6 +249,16 @@ def interpreted(i: Interpretation, f: Figures) -> str:
                 f"The {name}{('es' if name.endswith('s') else 's') if len(f.groups) > 1 else ''} with the {most} "
                 f"{_NOUNS[i.dataset][1]} {where + ' ' if where else ''}(counted exactly){tie}: "
                 f"{ranked}.{more} Out of {_noun(i.dataset, f.total)} in total."
+            )
+    elif i.intent == "share":
+        whole = whole_of(i)
+        part = scope(replace(i, applied=[c for c in i.applied if c.field in SHARE_PART]))
+        if not f.whole:
+            text = f"No {_NOUNS[i.dataset][1]} were found {scope(whole) or 'in the records'}."
+        else:
+            text = (
+                f"{f.total} of {_noun(i.dataset, f.whole)} {scope(whole) or 'in all records'} "
+                f"are {part}: {f.share_pct}% (counted exactly)."
             )
     elif f.total == 0:
         text = f"No {_NOUNS[i.dataset][1]} were found {where or 'in the records'}."

@@ -111,6 +111,8 @@ class DiagnosticsService:
             )
         if i.statuses:
             figures["statuses"] = [list(s) for s in i.statuses]
+        if i.intent == "share":
+            figures.update(whole=f.whole, share_pct=f.share_pct)
         text = compose.interpreted(i, f)
         if route == "log_top_ips" and _only_status(i) and i.statuses and len(i.statuses) == 1:
             status = i.statuses[0][0]
@@ -232,7 +234,7 @@ _ROUTE_PREFIX = {"incidents": "incident", "http": "log", "app": "app_log"}
 def _route(i: Interpretation) -> str:
     if i.dataset == "http" and i.intent == "rank" and i.group_by == "ip":
         return "log_top_ips"
-    intent = {"group": "breakdown", "rank": "ranking"}.get(i.intent, "count")
+    intent = {"group": "breakdown", "rank": "ranking", "share": "share"}.get(i.intent, "count")
     return f"{_ROUTE_PREFIX[i.dataset]}_{intent}"
 
 

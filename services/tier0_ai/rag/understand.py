@@ -47,7 +47,7 @@ from ..names import (
 from .vocabulary import Vocabulary
 
 Dataset = Literal["incidents", "http", "app", "documents"]
-Intent = Literal["count", "group", "rank", "stats", "summary", "documents"]
+Intent = Literal["count", "group", "rank", "share", "stats", "summary", "documents"]
 
 DATASET_NAMES = {
     "incidents": "incident records",
@@ -182,6 +182,10 @@ _HTTP = rx(
     r"too many requests|bad gateway|service unavailable|failed requests?|GET|POST)\b"
 )
 _LOG = rx(r"\b(logs?|log entries|log lines)\b")
+_SHARE = rx(r"\b(percent(?:age)?|share|proportion|fraction|ratio|what part|how much of)\b|%")
+#: Fields that make the part of a share ("what share of incidents were major"); the
+#: whole keeps the other constraints.
+SHARE_PART = frozenset({"severity", "status", "level", "latency", "kind"})
 _COUNT = rx(r"\b(how many|number of|count|total|how often|tally|amount of|quantity of|in total)\b")
 _COUNTED = rx(
     r"\b(?i:how many|number of|count of|total number of)\s+((?:[a-z-]+\s+){0,2}?[a-z-]+?)"
@@ -1051,6 +1055,11 @@ def _intent(
             if n:
                 t.take(n.start(), n.end())
             return
+    share = _SHARE.search(question)
+    if share and not group:
+        out.intent = "share"
+        t.take(share.start(), share.end())
+        return
     if group or (_BREAKDOWN.search(question) and dataset == "incidents"):
         out.intent, out.group_by = "group", group or "severity"
         if g:
@@ -1179,6 +1188,15 @@ def _apply(found: list[Constraint], vocab: Vocabulary, out: Interpretation) -> N
                 f"site {', '.join(outside)} is not in {' or '.join(c.text for c in regions)} "
                 f"(it is in {', '.join(SITE_STATE.get(s, '?') for s in outside)})"
             )
+    if out.intent == "share" and not any(c.field in SHARE_PART for c in out.applied):
+        out.not_understood.append(
+            NotUnderstood(
+                "share",
+                "a share needs a part to measure (a severity, status, log level, latency or "
+                "incident kind); the count is given instead",
+            )
+        )
+        out.intent = "count"
     if out.group_by and out.group_by not in GROUPABLE[dataset]:
         out.not_understood.append(
             NotUnderstood(out.group_by, f"the {records} cannot be grouped by {out.group_by}")

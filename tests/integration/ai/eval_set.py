@@ -110,6 +110,7 @@ Kind = Literal[
     "contradiction",
     "out_of_scope",
     "uncounted",
+    "share",
 ]
 Where = Callable[[Rec, Raw], bool]
 
@@ -133,10 +134,12 @@ class Case:
     words: list[str] = field(default_factory=list)
     #: a breakdown over named values only ("compare BP and Northwind")
     only: tuple[str, ...] = ()
+    #: a share: the whole it is taken of (``where`` is the part)
+    whole: Where | None = None
 
     @property
     def analytic(self) -> bool:
-        return self.kind in ("count", "group", "rank", "not_understood")
+        return self.kind in ("count", "group", "rank", "not_understood", "share")
 
 
 @dataclass(slots=True)
@@ -1218,6 +1221,72 @@ def cases() -> list[Case]:
         )
     )
 
+    # ---- shares: the part over the whole (the question without the part's constraint)
+    add(
+        _family(
+            "share",
+            [
+                "What percentage of incidents were major?",
+                "What share of incidents were serious?",
+            ],
+            "share",
+            dataset=inc,
+            where=lambda r, d: r["severity"] == "major",
+            whole=_all,
+        )
+    )
+    add(
+        _family(
+            "share",
+            [
+                "What share of requests failed?",
+                "What percentage of HTTP requests returned an error?",
+            ],
+            "share",
+            dataset=http,
+            where=_status(400, 599),
+            whole=_all,
+        )
+    )
+    add(
+        _family(
+            "share",
+            [
+                "What share of BP incidents in 2024 were serious?",
+            ],
+            "share",
+            dataset=inc,
+            where=lambda r, d: (
+                r["operator"] == "BP" and r["date"].year == 2024 and r["severity"] == "major"
+            ),
+            whole=lambda r, d: r["operator"] == "BP" and r["date"].year == 2024,
+        )
+    )
+    add(
+        _family(
+            "share",
+            [
+                "What percentage of requests from 10.20.3.17 returned 400?",
+            ],
+            "share",
+            dataset=http,
+            where=lambda r, d: r["ip"] == "10.20.3.17" and r["status"] == "400",
+            whole=lambda r, d: r["ip"] == "10.20.3.17",
+        )
+    )
+    add(
+        _family(
+            "share",
+            [
+                "What fraction of app log entries are errors?",
+            ],
+            "share",
+            dataset=app,
+            where=lambda r, d: r["level"] == "ERROR",
+            whole=_all,
+        )
+    )
+
     # ---- constraints recognised but not recorded: listed as not understood, rest applied
     add(
         _family(
@@ -1547,6 +1616,16 @@ def score(case: Case, body: dict[str, Any], raw: Raw) -> list[str]:
         problems.append(f"unexpected refusal: {it['not_found']} {it['contradictions']}")
         return problems
     figures = body["figures"]
+    if case.kind == "share" and case.whole is not None:
+        whole = sum(case.whole(r, raw) for r in raw.rows(case.dataset))
+        pct = f"{100 * want.total / whole:.2f}"
+        if (figures.get("whole"), figures.get("share_pct")) != (
+            whole,
+            pct,
+        ) or f"{pct}%" not in body["answer"]:
+            problems.append(
+                f"share {figures.get('share_pct')} of {figures.get('whole')} != {pct} of {whole}"
+            )
     if figures.get("total") != want.total:
         problems.append(f"total {figures.get('total')} != expected {want.total}")
     if body["found"] != (want.total > 0):
