@@ -147,6 +147,10 @@ def ensure_base_tarball(settings: ImagesSettings, progress: Progress) -> Path:
                 "tar the base rootfs",
             )
             partial.rename(out)
+            # Tarballs of other inputs are never used again.
+            for old in out.parent.glob(f"{settings.suite}-*.tar"):
+                if old != out:
+                    old.unlink()
     finally:
         _remove_tree(work)
     return out

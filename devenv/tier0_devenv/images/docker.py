@@ -26,8 +26,10 @@ from .progress import ImageBuildError, Progress, run, step
 from .settings import ImagesSettings
 
 DOCKER_APT = "docker.io"
-#: cgroup (under every v1 controller) that build containers run in; removed on stop.
-CGROUP_PARENT = "tier0-images"
+#: cgroup (under every v1 controller) that build containers run in, suffixed with the
+#: building process's pid (builds of other checkouts may run at the same time); removed
+#: on stop.
+CGROUP_PREFIX = "tier0-images"
 #: Host paths dockerd 20.10 creates whatever its flags say (a trust key, plugin and
 #: shim socket folders); the ones that did not exist before start are removed on stop.
 HOST_LEFTOVERS = (
@@ -62,6 +64,7 @@ class PrivateDocker:
         self.socket = self.state / "docker.sock"
         self.data_root = settings.cache / "docker"
         self.log_dir = settings.cache / "logs"
+        self.cgroup = f"{CGROUP_PREFIX}-{os.getpid()}"
         self._supervisor = Supervisor(self.state / "supervisor")
         self._preexisting = {path for path in HOST_LEFTOVERS if path.exists()}
 
@@ -94,7 +97,7 @@ class PrivateDocker:
             "--ip-masq=false",
             "--bridge=none",
             "--storage-driver=overlay2",
-            f"--cgroup-parent=/{CGROUP_PARENT}",
+            f"--cgroup-parent=/{self.cgroup}",
             "--log-level=warn",
         ]
 
@@ -151,7 +154,7 @@ class PrivateDocker:
             else:
                 path.unlink()
         for controller in CGROUP_ROOT.iterdir() if CGROUP_ROOT.is_dir() else ():
-            group = controller / CGROUP_PARENT
+            group = controller / self.cgroup
             if group.is_dir():
                 for child in sorted(group.rglob("*"), key=lambda p: len(p.parts), reverse=True):
                     if child.is_dir():

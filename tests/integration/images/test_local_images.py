@@ -11,6 +11,7 @@ everything (several minutes; docs/kubernetes.md has the figures).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,7 @@ import pytest
 
 from tier0_devenv.images import ImageBuildError, ImagesSettings, build_all, plan
 from tier0_devenv.images.containerd import image_refs, throwaway_containerd
-from tier0_devenv.images.docker import CGROUP_PARENT, CGROUP_ROOT
+from tier0_devenv.images.docker import CGROUP_PREFIX, CGROUP_ROOT
 from tier0_devenv.images.specs import BASE, SPECS, ImageSpec
 from tier0_devenv.processes import process_cmdline
 
@@ -48,17 +49,19 @@ def require_tools() -> None:
         )
 
 
-def leftovers(settings: ImagesSettings) -> list[str]:
-    """Processes, folders and cgroups of a private dockerd that should be gone."""
+def leftovers(settings: ImagesSettings, pid: int | None = None) -> list[str]:
+    """Processes, folders and cgroups of the private dockerd of the build run by ``pid``
+    (default: this process) that should be gone. Builds of other checkouts may run
+    at the same time, under their own pid's folder and cgroup."""
+    pid = os.getpid() if pid is None else pid
+    state = str(settings.run_dir / str(pid))
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and any(
-            str(settings.run_dir) in part for part in process_cmdline(int(entry.name))
-        ):
+        if entry.name.isdigit() and any(state in part for part in process_cmdline(int(entry.name))):
             found.append(f"process {entry.name}")
-    if settings.run_dir.exists():
-        found.append(str(settings.run_dir))
-    found += [str(p) for p in CGROUP_ROOT.glob(f"*/{CGROUP_PARENT}")]
+    if Path(state).exists():
+        found.append(state)
+    found += [str(p) for p in CGROUP_ROOT.glob(f"*/{CGROUP_PREFIX}-{pid}")]
     return found
 
 
@@ -171,4 +174,4 @@ def test_sigterm_mid_build_stops_the_private_dockerd(built: Built) -> None:
     seen += proc.stderr.readlines()
     assert proc.wait(timeout=60) == 128 + signal.SIGTERM, "".join(seen)
     assert any("stop private dockerd: done" in line for line in seen), "".join(seen)
-    assert leftovers(built.settings) == []
+    assert leftovers(built.settings, proc.pid) == []
