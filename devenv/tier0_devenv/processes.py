@@ -8,6 +8,10 @@ signalled together), writes stdout+stderr to ``<run_dir>/logs/<name>.log``, and 
 recorded in ``<run_dir>/pids/<name>.pid`` with its kernel start time and command line,
 so `down` only ever signals the very process `up` started, never a recycled pid or a
 system service that happens to hold the same port.
+
+Why one module of ~470 lines: the /proc readings (start ticks, command line, children,
+port listeners) exist only to make those identity checks, and the supervisor, the
+test fixtures and the real-node teardown (node/) import both halves together.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ Those per-site statistics are the one expensive read (about 30 ms of Redis CPU o
 10,000-device site, nearly all of it LOADing the hash fields), and a dashboard asks for
 them again every few seconds per viewer, so :class:`SiteStatsCache` keeps each site's
 answer for a short, caller-chosen age and lets concurrent askers share one computation.
+
+Why one module of ~450 lines: every query over idx:dev is here, so what each endpoint
+costs Redis is read in one place, and the cache sits beside the one query it serves.
 """
 
 from __future__ import annotations
