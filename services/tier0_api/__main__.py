@@ -14,13 +14,12 @@ import structlog
 import uvicorn
 from fastapi import APIRouter
 
+from tier0_api.app import create_app
+from tier0_api.deps import get_redis
+from tier0_api.settings import Settings
+from tier0_api.shutdown import Drain, DrainingServer
 from tier0_common.api_plugin import ApiPlugin, RegionServices
 from tier0_common.logs import configure_logging
-
-from .app import create_app
-from .deps import get_redis
-from .settings import Settings
-from .shutdown import Drain, DrainingServer
 
 #: Plugin module (tier0_common.api_plugin) whose routers are mounted when it is importable.
 EXTRA_ROUTERS_MODULE = "tier0_ai.api"

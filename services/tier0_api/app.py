@@ -23,19 +23,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
+from tier0_api.deps import Runtime
+from tier0_api.failover import routes as failover
+from tier0_api.failover.connection import Connection
+from tier0_api.failover.errors import FailoverError
+from tier0_api.failover.store import FailoverStore
+from tier0_api.observability import APP_INFO, ObservabilityMiddleware
+from tier0_api.redis_commands import IndexMissing
+from tier0_api.routers import builtin_routers
+from tier0_api.schemas import ErrorResponse
+from tier0_api.settings import Settings
+from tier0_api.shutdown import ConnectionPolicyMiddleware, Drain
+from tier0_api.system import queries as system
 from tier0_common.logs import configure_logging
-
-from .deps import Runtime
-from .kube.connection import Connection
-from .kube.errors import FailoverError
-from .kube.failovers import FailoverStore
-from .observability import APP_INFO, ObservabilityMiddleware
-from .queries import system
-from .queries.search import IndexMissing
-from .routes import builtin_routers, failover
-from .schemas import ErrorResponse
-from .settings import Settings
-from .shutdown import ConnectionPolicyMiddleware, Drain
 
 log = structlog.get_logger("tier0_api")
 

@@ -13,8 +13,8 @@ from typing import Annotated
 import redis.asyncio as aioredis
 from fastapi import Depends, Request
 
-from .settings import Settings
-from .shutdown import Drain
+from tier0_api.settings import Settings
+from tier0_api.shutdown import Drain
 
 
 @dataclass(frozen=True)

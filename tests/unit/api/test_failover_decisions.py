@@ -16,9 +16,9 @@ import urllib3
 import yaml
 from kubernetes.client.exceptions import ApiException
 
-from tier0_api.failover_schemas import RestoreRequest, SimulateRequest
-from tier0_api.kube import decisions
-from tier0_api.kube.errors import FailoverError, translate
+from tier0_api.failover import planning as decisions
+from tier0_api.failover.errors import FailoverError, translate
+from tier0_api.failover.schemas import RestoreRequest, SimulateRequest
 from tier0_common import failover_crd
 
 CRDS = Path(__file__).resolve().parents[3] / "charts" / "tier0" / "crds"

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tier0_api.queries import devices, users
+from tier0_api.devices import queries as devices
+from tier0_api.users import queries as users
 from tier0_common import redis_search as search
 
 

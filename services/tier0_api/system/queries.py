@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
+from tier0_api.redis_commands import execute
 from tier0_common import search_index
 from tier0_common.keys import DEVICE_INDEX, DEVICE_INDEX_SCHEMA, INGEST_LAST, canary_key
 from tier0_common.redis_search import items, pairs, text, to_float
-
-from .search import execute
 
 
 async def ping(client: aioredis.Redis) -> bool:

@@ -9,22 +9,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from tier0_common.catalog import SITE_IDS, SITES_BY_ID, DeviceType
-from tier0_common.redis_search import to_float
-
-from ..deps import RedisDep, SettingsDep
-from ..queries import devices
-from ..schemas import (
+from tier0_api.deps import RedisDep, SettingsDep
+from tier0_api.devices import queries as devices
+from tier0_api.devices.schemas import (
     ActiveDevices,
     AlertPage,
     DeviceAlert,
     DeviceDetail,
     Location,
     MetricStats,
-    NotFound,
     SiteMetrics,
     TypeMetrics,
 )
+from tier0_api.schemas import NotFound
+from tier0_common.catalog import SITE_IDS, SITES_BY_ID, DeviceType
+from tier0_common.redis_search import to_float
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 

@@ -21,12 +21,19 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from kubernetes.client.exceptions import ApiException
 
-from ..deps import SettingsDep
-from ..kube.connection import Session
-from ..kube.errors import FailoverError, disabled, translate
-from ..kube.failovers import FailoverStore
-from ..settings import Settings
-from .reviews import VERB_CREATE, VERB_FORCE, Caller, Permission, may, review_token
+from tier0_api.deps import SettingsDep
+from tier0_api.failover.auth.reviews import (
+    VERB_CREATE,
+    VERB_FORCE,
+    Caller,
+    Permission,
+    may,
+    review_token,
+)
+from tier0_api.failover.connection import Session
+from tier0_api.failover.errors import FailoverError, disabled, translate
+from tier0_api.failover.store import FailoverStore
+from tier0_api.settings import Settings
 
 log = structlog.get_logger("tier0_api.auth")
 

@@ -12,6 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tier0_api.failover.errors import FailoverError
+from tier0_api.failover.schemas import (
+    ConditionSummary,
+    FailoverOutcome,
+    FailoverRecord,
+    FailoverResponse,
+    FailoverStatus,
+    GateSummary,
+    RegionHealth,
+    RestoreRequest,
+    SimulateRequest,
+)
 from tier0_common.failover_crd import (
     AUTOMATIC_REASON,
     PHASE_COMPLETED,
@@ -30,19 +42,6 @@ from tier0_common.failover_models import (
 )
 from tier0_common.failover_models import failover_manifest as build_manifest
 from tier0_common.rfc3339 import format_rfc3339, parse_rfc3339
-
-from ..failover_schemas import (
-    ConditionSummary,
-    FailoverOutcome,
-    FailoverRecord,
-    FailoverResponse,
-    FailoverStatus,
-    GateSummary,
-    RegionHealth,
-    RestoreRequest,
-    SimulateRequest,
-)
-from .errors import FailoverError
 
 Obj = Mapping[str, Any]
 

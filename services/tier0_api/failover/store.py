@@ -19,11 +19,10 @@ import urllib3
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from tier0_api.failover.connection import Connection, Session
+from tier0_api.failover.errors import FailoverError, is_object_missing, translate
 from tier0_common import kube_client
 from tier0_common.failover_crd import FG_PLURAL, GROUP, RF_PLURAL, TERMINAL_PHASES, VERSION
-
-from .connection import Connection, Session
-from .errors import FailoverError, is_object_missing, translate
 
 #: A watch is not reopened for less than this: the server's timeout has 1 s resolution.
 MIN_REWATCH_SECONDS = 0.05

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 from prometheus_client import Counter
 
+from tier0_api.redis_commands import execute, join_clauses, seen_since
 from tier0_common.catalog import DEVICE_TYPES, METRICS, SITE_IDS, DeviceState, DeviceType
 from tier0_common.keys import DEVICE_INDEX, device_key, metric_field
 from tier0_common.redis_search import (
@@ -37,8 +38,6 @@ from tier0_common.redis_search import (
     tag_clause,
     to_float,
 )
-
-from .search import execute, join_clauses, seen_since
 
 #: Rows an aggregate may return; groupings here have at most types x sites x states.
 MAX_GROUP_ROWS = 10_000

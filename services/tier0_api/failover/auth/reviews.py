@@ -13,9 +13,8 @@ from typing import Any, Final
 
 from kubernetes import client
 
+from tier0_api.failover.connection import Session
 from tier0_common.failover_crd import GROUP, RF_PLURAL
-
-from ..kube.connection import Session
 
 #: The verbs on regionfailovers.tier0.io a caller needs: create for every failover,
 #: force (a custom verb no built-in Role grants) to skip the gates.

@@ -19,9 +19,10 @@ import redis
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from ..deps import DrainDep, RedisDep, RuntimeDep, SettingsDep
-from ..queries import devices, system, users
-from ..schemas import (
+from tier0_api.deps import DrainDep, RedisDep, RuntimeDep, SettingsDep
+from tier0_api.devices import queries as devices
+from tier0_api.system import queries as system
+from tier0_api.system.schemas import (
     AppVersion,
     HealthResponse,
     IngestSource,
@@ -30,6 +31,7 @@ from ..schemas import (
     RootInfo,
     StatusResponse,
 )
+from tier0_api.users import queries as users
 
 router = APIRouter(tags=["system"])
 

@@ -8,11 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from tier0_api.deps import RedisDep, SettingsDep
+from tier0_api.users import queries as users
+from tier0_api.users.schemas import (
+    ActiveConnections,
+    ActiveUsers,
+    ActivityReport,
+    SiteUsers,
+    UserActivity,
+)
 from tier0_common.keys import USERS_ACTIVITY_MAXLEN
-
-from ..deps import RedisDep, SettingsDep
-from ..queries import users
-from ..schemas import ActiveConnections, ActiveUsers, ActivityReport, SiteUsers, UserActivity
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 

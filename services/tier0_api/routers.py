@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import canary, core, devices, failover, users
+from tier0_api.devices import routes as devices
+from tier0_api.failover import routes as failover
+from tier0_api.system import canary
+from tier0_api.system import routes as core
+from tier0_api.users import routes as users
 
 
 def builtin_routers() -> list[APIRouter]:

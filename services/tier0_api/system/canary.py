@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
-from ..deps import RedisDep, SettingsDep
-from ..queries import system
-from ..schemas import CanaryReceipt, NotFound
+from tier0_api.deps import RedisDep, SettingsDep
+from tier0_api.schemas import NotFound
+from tier0_api.system import queries as system
+from tier0_api.system.schemas import CanaryReceipt
 
 router = APIRouter(prefix="/api/canary", tags=["canary"])
 

@@ -13,10 +13,9 @@ from collections.abc import Sequence
 import redis
 import redis.asyncio as aioredis
 
+from tier0_api.observability import timed_query
 from tier0_common import search_index
 from tier0_common.redis_search import CommandArg, Reply, command
-
-from ..observability import timed_query
 
 
 def seen_since(epoch: float) -> str:

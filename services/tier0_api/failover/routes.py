@@ -21,15 +21,21 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Histogram
 
-from ..auth.caller import Authorized, FailoverCaller, require
-from ..auth.reviews import VERB_FORCE
-from ..deps import SettingsDep
-from ..failover_schemas import FailoverResponse, FailoverStatus, RestoreRequest, SimulateRequest
-from ..kube import decisions, errors
-from ..kube.errors import FailoverError
-from ..kube.failovers import FailoverStore
-from ..schemas import ErrorResponse
-from ..settings import MAX_FAILOVER_WAIT_SECONDS, Settings
+from tier0_api.deps import SettingsDep
+from tier0_api.failover import errors
+from tier0_api.failover import planning as decisions
+from tier0_api.failover.auth.caller import Authorized, FailoverCaller, require
+from tier0_api.failover.auth.reviews import VERB_FORCE
+from tier0_api.failover.errors import FailoverError
+from tier0_api.failover.schemas import (
+    FailoverResponse,
+    FailoverStatus,
+    RestoreRequest,
+    SimulateRequest,
+)
+from tier0_api.failover.store import FailoverStore
+from tier0_api.schemas import ErrorResponse
+from tier0_api.settings import MAX_FAILOVER_WAIT_SECONDS, Settings
 
 log = structlog.get_logger("tier0_api.failover")
 

@@ -17,12 +17,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from tier0_api.redis_commands import execute
 from tier0_common.catalog import WEB_SITES
 from tier0_common.keys import USERS_ACTIVITY, USERS_SITE_METRIC_FIELDS, users_site_key
 from tier0_common.redis_search import items, pairs, text, to_float
 from tier0_common.rfc3339 import parse_rfc3339
-
-from .search import execute
 
 
 def flatten_report(fields: dict[str, Any]) -> dict[str, Any]:

@@ -19,10 +19,9 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client import ApiClient, CustomObjectsApi
 
+from tier0_api.failover.errors import not_configured
+from tier0_api.settings import Settings
 from tier0_common import kube_client
-
-from ..settings import Settings
-from .errors import not_configured
 
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 #: Concurrent failover requests each hold a connection while they watch their object.
