@@ -12,6 +12,7 @@ The result maps chart values paths to repository and tag (CONTRACT.md), e.g.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ from .specs import (
 from .specs import select as select_specs
 
 Manifest = dict[str, dict[str, str]]
+#: Archives kept per image: the most recently used ones (builds of other checkouts
+#: sharing the cache count as uses).
+KEEP_PER_IMAGE = 3
 BASE_CHANGES = (
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "ENV LANG=C.UTF-8",
@@ -149,6 +153,8 @@ def build_all(
     ]
     missing = [p for p in the_plan.images if not p.archive(settings).is_file()]
     for p in the_plan.images:
+        if p not in missing:
+            os.utime(p.archive(settings))  # used now: kept by _keep_recent
         state = "to build" if p in missing else "cached"
         progress(f"{p.spec.name}: {p.ref} ({state})")
     if missing or smoke:
@@ -231,11 +237,20 @@ def _build_missing(
             _meta_path(p, settings).write_text(
                 json.dumps({"size": size, "seconds": round(time.monotonic() - started, 1)})
             )
-            # Only the current tag is kept: archives of older inputs are never reused.
-            docker.remove_other_tags(p.spec.repository, keep=p.ref)
-            for old in p.archive(settings).parent.iterdir():
-                if old.stem != p.tag:
-                    old.unlink()
+            _keep_recent(settings, docker, p)
+
+
+def _keep_recent(settings: ImagesSettings, docker: PrivateDocker, p: PlannedImage) -> None:
+    """Keep the most recently used archives (and dockerd tags) of this image, drop the
+    rest. Several checkouts share the cache (each with its own tree, so its own tags):
+    keeping only the newest would make them delete each other's images."""
+    archives = sorted(
+        p.archive(settings).parent.glob("*.tar"), key=lambda a: a.stat().st_mtime, reverse=True
+    )
+    for old in archives[KEEP_PER_IMAGE:]:
+        old.unlink(missing_ok=True)
+        old.with_suffix(".json").unlink(missing_ok=True)
+    docker.remove_tags_except(p.spec.repository, {a.stem for a in archives[:KEEP_PER_IMAGE]})
 
 
 def _smoke(

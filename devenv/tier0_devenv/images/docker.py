@@ -206,12 +206,10 @@ class PrivateDocker:
     def load(self, archive: Path) -> None:
         self.docker("load", "-i", str(archive), what=f"docker load {archive.name}")
 
-    def remove_other_tags(self, repository: str, keep: str) -> None:
-        """Drop older tags of a repository (and the layers only they used)."""
-        listed = self.docker(
-            "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", repository, what="image ls"
-        )
-        stale = [ref for ref in listed.split() if ref != keep and not ref.endswith(":<none>")]
+    def remove_tags_except(self, repository: str, keep: set[str]) -> None:
+        """Drop the repository's other tags (and the layers only they used)."""
+        listed = self.docker("image", "ls", "--format", "{{.Tag}}", repository, what="image ls")
+        stale = [f"{repository}:{tag}" for tag in listed.split() if tag not in keep | {"<none>"}]
         if stale:
             self.docker("rmi", *stale, what=f"remove old tags of {repository}")
 
