@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -54,10 +55,14 @@ PORT_RANGE = range(21000, 21100)
 
 
 def free_ports_in_range(count: int) -> list[int]:
-    """Distinct free ports from PORT_RANGE (held while picking so they differ)."""
+    """Distinct free ports from PORT_RANGE (held while picking so they differ).
+
+    Tried in random order: test sessions running side by side on one machine would
+    otherwise all pick the lowest free ports and race each other to bind them.
+    """
     held: list[socket.socket] = []
     try:
-        for port in PORT_RANGE:
+        for port in random.sample(PORT_RANGE, len(PORT_RANGE)):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
                 sock.bind(("127.0.0.1", port))
