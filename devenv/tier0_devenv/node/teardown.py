@@ -113,7 +113,11 @@ def kill_leftover_processes(layout: NodeLayout, progress: Progress) -> None:
 
 def unmount_all(layout: NodeLayout, snapshot: Snapshot | None, progress: Progress) -> None:
     netns = [NETNS_DIR / name for name in new_netns(snapshot)] if snapshot else []
-    points = mounts_under([layout.workdir, *netns])
+    ours = [layout.workdir, *netns]
+    if snapshot is not None and str(NETNS_DIR) not in snapshot.system_dirs:
+        # containerd made /run/netns a shared bind mount of itself when it created it.
+        ours.append(NETNS_DIR)
+    points = mounts_under(ours)
     for point in points:
         if _quiet(["umount", point]).returncode != 0:
             _quiet(["umount", "-l", point])
