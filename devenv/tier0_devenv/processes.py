@@ -456,16 +456,19 @@ class Supervisor:
         signalled; otherwise the pidfile is stale and is just removed.
         """
         pid = self.owned_pid(name)
+        rec = self.record(name)
+        # Gone before the signal: a watcher (tier0_devenv.watch) seeing the process die
+        # must find no pidfile, or it would start it again behind this stop.
+        self.pid_path(name).unlink(missing_ok=True)
         signalled = False
         if pid is not None:
-            rec = self.record(name)
             victims = [pid, *descendants(pid)] if rec is None or rec.stop_descendants else [pid]
             self._signal_all(pid, victims, signal.SIGTERM)
             signalled = True
             if not self._wait_gone(name, victims, timeout):
                 self._signal_all(pid, victims, signal.SIGKILL)
                 self._wait_gone(name, victims, 5.0)
-        elif (rec := self.record(name)) is not None and (orphans := _orphans_of(rec)):
+        elif rec is not None and (orphans := _orphans_of(rec)):
             self._signal_all(rec.pid, orphans, signal.SIGKILL)
             self._wait_gone(name, orphans, 5.0)
             signalled = True

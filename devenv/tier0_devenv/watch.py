@@ -59,6 +59,8 @@ class Tracked:
     due: float | None = None
     last_error: str = ""
     last_restart: float | None = None
+    #: The last start was the watcher's own and failed (its pidfile is gone with it).
+    retrying: bool = False
 
 
 def _log(event: str, **fields: Any) -> None:
@@ -106,6 +108,11 @@ class Watcher:
                 self.log("crashed", name=name, restart_in=round(track.due - now, 2))
             if now < track.due:
                 continue
+            if not track.retrying and self.supervisor.record(name) is None:
+                # Stopped on purpose (`down`, a deliberate restart) while it was due.
+                track.due = None
+                self.log("restart_cancelled", name=name)
+                continue
             track.restarts += 1
             track.last_restart = time.time()
             try:
@@ -116,11 +123,13 @@ class Watcher:
                 track.started = self.clock()
                 track.due = track.started + track.delay
                 track.delay = min(track.delay * 2, self.policy.limit)
+                track.retrying = True
                 self.log("restart_failed", name=name, error=track.last_error,
                          restart_in=round(track.due - track.started, 2))  # fmt: skip
                 continue
             track.started = self.clock()
             track.due = None
+            track.retrying = False
             track.last_error = ""
             restarted.append(name)
             self.log("restarted", name=name, pid=rec.pid, restarts=track.restarts)

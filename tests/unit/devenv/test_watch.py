@@ -109,3 +109,21 @@ def test_a_daemon_that_fails_to_start_is_retried_with_a_longer_backoff(tmp_path:
         assert watch.restarts(tmp_path) == {"loop": 2}
     finally:
         supervisor.stop("loop")
+
+
+def test_a_deliberate_stop_while_a_restart_is_due_is_not_undone(tmp_path: Path) -> None:
+    supervisor = Supervisor(tmp_path)
+    spec = ProcessSpec("pause", [sys.executable, "-c", PAUSE])
+    clock = Clock()
+    watcher = Watcher(supervisor, [spec], BackoffPolicy(first=1), clock=clock,
+                      log=lambda event, **_: None)  # fmt: skip
+    try:
+        supervisor.start(spec)
+        _kill(supervisor, "pause")
+        watcher.check()  # due in 1 s
+        supervisor.stop("pause")  # someone stops it on purpose meanwhile
+        clock.now += 2
+        assert watcher.check() == []
+        assert supervisor.owned_pid("pause") is None
+    finally:
+        supervisor.stop("pause")
