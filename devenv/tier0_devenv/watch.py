@@ -33,7 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from .processes import DevenvError, ProcessSpec, Supervisor
+from .processes import (
+    DevenvError,
+    ProcessSpec,
+    Supervisor,
+    process_alive,
+    process_start_ticks,
+)
 
 STATE_FILE: Final = "restarts.json"
 #: The watcher is healthy while its heartbeat is younger than this.
@@ -97,9 +103,12 @@ class Watcher:
         for name, spec in self.specs.items():
             track = self.tracked[name]
             if track.due is None:
-                if self.supervisor.record(name) is None:
+                rec = self.supervisor.record(name)
+                if rec is None:
                     continue  # never started, or stopped on purpose by `down`
-                if self.supervisor.owned_pid(name) is not None:
+                # Alive by pid and start time, not command line: a wrapper that is still
+                # exec-ing (rabbitmq-server -> beam.smp) is being started, not crashed.
+                if process_alive(rec.pid) and process_start_ticks(rec.pid) == rec.start_ticks:
                     continue
                 if now - track.started >= self.policy.reset_after:
                     track.delay = self.policy.first
