@@ -60,6 +60,10 @@ MAX_HELD_SIDE_WRITES: Final = 10_000
 MAX_REMEMBERED_DEVICES: Final = 1 << 20
 
 
+#: Error replies that mean "not now" rather than "never": the batch is retried.
+TRANSIENT_ERRORS: Final = ("LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "OOM")
+
+
 class RedisDown(ConnectionError):
     """Redis could not take a batch; it stays pending and is retried after back-off."""
 
@@ -281,6 +285,12 @@ class TelemetryWriter:
         except RedisDown:
             self._requeue()
             raise
+        transient = [e for e in errors if e.startswith(TRANSIENT_ERRORS)]
+        if transient:
+            # Redis refused for now (loading its AOF after a restart, at maxmemory): the
+            # batch is kept and retried after back-off, never dropped (nor acked).
+            self._requeue()
+            raise RedisDown(f"redis refused {len(transient)} write(s): {transient[0]}")
         self._inflight = None
         metrics.REDIS_WRITE_SECONDS.observe(time.perf_counter() - self._inflight_sent)
         if errors:

@@ -502,3 +502,31 @@ def test_redis_restart_keeps_device_state(
     assert_hashes_match(client, last_by_device(sent))
     wait_for(lambda: int(client.ft(DEVICE_INDEX).info()["num_docs"]) == 200, 30,
              what="the device index rebuilt from the AOF")  # fmt: skip
+
+
+def test_writes_refused_at_maxmemory_are_held_and_retried_not_dropped(
+    private_servers: tuple[Supervisor, dict[str, Any]],
+    start_worker: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    """An OOM (or LOADING, after a restart) reply means "not now": the worker keeps the
+    states and writes them once Redis takes writes again (a chaos run lost ~580 of
+    20,000 messages to LOADING replies before)."""
+    _, servers = private_servers
+    mqtt_at, redis_at = servers["mqtt"], servers["redis"]
+    client = redis_at.redis_client(decode_responses=True)
+    worker = start_worker("region1", redis_at, mqtt_at)
+    simulate(mqtt_at, tmp_path / "a.jsonl", "--devices", "50", "--rounds", "1", "--seed", "1")
+    wait_for(lambda: site_messages(client) == 50, 30, what="first 50 messages")
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", "1")
+    try:
+        sent = simulate(mqtt_at, tmp_path / "b.jsonl", "--devices", "50", "--rounds", "1",
+                        "--reading-qos", "1")  # fmt: skip
+        wait_for(lambda: '"redis_unavailable"' in worker.log_text(), 30, what="OOM noticed")
+        assert "OOM" in worker.log_text()
+    finally:
+        client.config_set("maxmemory", "0")
+    newest = last_by_device(sent)
+    wait_for(lambda: site_messages(client) == 100, 60, what="held writes landed")
+    assert_hashes_match(client, newest)
