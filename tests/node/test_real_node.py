@@ -12,7 +12,9 @@ host independently of the node's own inventory.
 from __future__ import annotations
 
 import base64
+import errno
 import json
+import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -42,6 +44,7 @@ pytestmark = pytest.mark.node
 
 DNS_IP = "10.96.0.10"
 BRIDGE = "tier0br0"
+SERVICE_RANGE_TABLE = "tier0-service-range"
 NODE_NAME = "tier0-node"
 
 
@@ -66,6 +69,8 @@ def leftovers(node: RealNode, before: HostState) -> list[str]:
         if line.strip().startswith(("chain KUBE-", "chain CNI-"))
     ]
     found += [f"nft {table}" for table in nft_tables() - before.tables]
+    if f"table ip {SERVICE_RANGE_TABLE}" in ruleset:
+        found.append(f"Service-range guard: nft table ip {SERVICE_RANGE_TABLE}")
     mounts = Path("/proc/self/mountinfo").read_text()
     found += [f"mount {line.split()[4]}" for line in mounts.splitlines() if marker in line]
     found += [
@@ -143,6 +148,17 @@ def test_cluster_dns_answers_through_its_cluster_ip(node: RealNode) -> None:
     ):
         answer = wait_for(lambda n=name: query_a(DNS_IP, n), 30, what=f"DNS answer for {name}")
         assert answer == [address]
+
+
+def test_a_cluster_ip_without_a_rule_fails_here_at_once(node: RealNode) -> None:
+    # No Service has this address, so kube-proxy does not DNAT it: without the node's
+    # Service-range guard the packet would go to the default gateway (off the machine)
+    # and the connect would time out (errno None) or be answered by whatever is there.
+    with socket.socket() as client:
+        client.settimeout(5)
+        with pytest.raises(OSError) as refused:
+            client.connect(("10.96.255.254", 80))
+    assert refused.value.errno == errno.EHOSTUNREACH, refused.value
 
 
 def test_node_port_reaches_a_pod_and_logs_come_from_the_kubelet(node: RealNode) -> None:

@@ -29,6 +29,7 @@ from . import (
     kubelet,
     node_images,
     preflight,
+    service_range,
     storage,
     teardown,
 )
@@ -116,6 +117,16 @@ def step_inventory(node: Node, progress: Progress) -> None:
     host.claim(layout.workdir)
 
 
+def step_service_range(node: Node, progress: Progress) -> None:
+    layout = node.layout
+    cidr = service_range.cidr()
+    service_range.add(cidr)
+    snapshot = Snapshot.load(layout.inventory_file) or Snapshot.take()
+    snapshot.service_range = cidr
+    snapshot.save(layout.inventory_file)
+    progress(f"  packets to {cidr} that kube-proxy did not DNAT are rejected here")
+
+
 def step_control_plane(node: Node, progress: Progress) -> None:
     node.cluster.start()
     progress(f"  apiserver {node.cluster.server}")
@@ -178,6 +189,7 @@ def steps(install_chart: bool) -> list[tuple[str, StepFunction]]:
         ("binaries", step_binaries),
         ("preflight", step_preflight),
         ("inventory", step_inventory),
+        ("Service range", step_service_range),
         ("control plane", step_control_plane),
         ("containerd", step_containerd),
         ("node images", step_node_images),

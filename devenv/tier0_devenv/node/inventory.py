@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..processes import process_cmdline
+from . import service_range
 from .layout import KUBE_CGROUPS, NodeLayout
 
 #: Every sysctl the kubelet, kube-proxy or the bridge plugin may set on this machine.
@@ -78,6 +79,8 @@ class Snapshot:
     sysctls: dict[str, str] = field(default_factory=dict)
     netns: list[str] = field(default_factory=list)
     system_dirs: list[str] = field(default_factory=list)
+    #: The Service range `up` keeps on this machine (service_range.py); empty until then.
+    service_range: str = ""
 
     @classmethod
     def take(cls) -> Snapshot:
@@ -103,6 +106,7 @@ class Snapshot:
             sysctls={str(k): str(v) for k, v in data.get("sysctls", {}).items()},
             netns=[str(n) for n in data.get("netns", [])],
             system_dirs=[str(d) for d in data.get("system_dirs", [])],
+            service_range=str(data.get("service_range", "")),
         )
 
 
@@ -188,7 +192,10 @@ def leftovers(layout: NodeLayout, snapshot: Snapshot | None) -> list[str]:
         lines.append(f"process {pid}: {' '.join(process_cmdline(pid))[:120]}")
     lines += [f"link {name}" for name in our_links(layout)]
     lines += [f"netfilter chain {f} {t} {c}" for f, t, c in our_chains()]
-    tables_now = nft_tables()
+    guard = (service_range.FAMILY, service_range.TABLE)
+    tables_now = [t for t in nft_tables() if t != guard]
+    if service_range.present():
+        lines.append(f"nft table {' '.join(guard)} (rejects the Service range)")
     if snapshot is not None:
         lines += [f"nft table {f} {n}" for f, n in tables_now if (f, n) not in snapshot.tables]
         lines += [f"netns /run/netns/{n}" for n in new_netns(snapshot)]

@@ -26,7 +26,7 @@ from ..k8s.binaries import bin_dir
 from ..k8s.cluster import LocalCluster
 from ..processes import Supervisor, descendants, process_alive, process_cmdline
 from ..steps import Progress
-from . import host, kube_proxy
+from . import host, kube_proxy, service_range
 from .inventory import (
     CHAIN_PREFIXES,
     KUBE_NFT_TABLES,
@@ -171,6 +171,11 @@ def sweep_netfilter(snapshot: Snapshot | None, progress: Progress) -> None:
     progress(f"  {len(ours)} chain(s); tables deleted: {', '.join(deleted) or 'none'}")
 
 
+def remove_service_range(progress: Progress) -> None:
+    removed = service_range.delete()
+    progress(f"  {'deleted' if removed else 'no'} table {service_range.TABLE}")
+
+
 def restore_sysctls(snapshot: Snapshot | None, progress: Progress) -> None:
     if snapshot is None:
         progress("  no inventory: sysctls left as they are")
@@ -243,6 +248,7 @@ def teardown(layout: NodeLayout, progress: Progress) -> list[str]:
         ("unmount", lambda: unmount_all(layout, snapshot, progress)),
         ("delete links", lambda: delete_links(layout, progress)),
         ("netfilter", lambda: sweep_netfilter(snapshot, progress)),
+        ("Service range", lambda: remove_service_range(progress)),
         ("sysctls", lambda: restore_sysctls(snapshot, progress)),
         ("cgroups", lambda: remove_cgroups(progress)),
         ("folders", lambda: remove_folders(layout, snapshot, progress)),

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from tier0_devenv.node import chart, cni, preflight, storage
+from tier0_devenv.k8s.components import SERVICE_CIDR
+from tier0_devenv.node import chart, cni, preflight, service_range, storage
+from tier0_devenv.node.inventory import Snapshot
 from tier0_devenv.node.layout import NodeLayout
 from tier0_devenv.node.settings import NodeSettings
 
@@ -73,3 +75,33 @@ def test_preflight_failure_lists_every_problem_and_the_fallback(
     assert "not root" in message
     assert "kernel: something else" in message
     assert "make up" in message
+
+
+def test_service_range_guard_rejects_the_control_planes_range_in_output_and_forward() -> None:
+    assert service_range.cidr() == SERVICE_CIDR
+    script = service_range.ruleset("10.96.0.0/16")
+    reject = "ip daddr 10.96.0.0/16 reject with icmp type host-unreachable"
+    assert script.count(reject) == 2
+    assert "type filter hook output priority filter;" in script
+    assert "type filter hook forward priority filter;" in script
+    # Declared, flushed, then filled: a second `up` leaves one copy of each rule.
+    lines = script.splitlines()
+    table = f"table ip {service_range.TABLE}"
+    assert lines[:2] == [f"{table} {{}}", f"flush {table}"]
+    assert service_range.delete_argv() == ["nft", "delete", "table", "ip", service_range.TABLE]
+
+
+@pytest.mark.parametrize("bad", ["fd00::/108", "10.96.0.0/33", "not-a-range"])
+def test_service_range_guard_refuses_what_it_cannot_express(bad: str) -> None:
+    with pytest.raises(ValueError):
+        service_range.ruleset(bad)
+
+
+def test_the_inventory_keeps_the_guarded_range(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.json"
+    Snapshot(service_range="10.96.0.0/16").save(path)
+    loaded = Snapshot.load(path)
+    assert loaded is not None and loaded.service_range == "10.96.0.0/16"
+    path.write_text("{}")
+    old = Snapshot.load(path)
+    assert old is not None and old.service_range == ""
