@@ -6,6 +6,10 @@ one-shot job such as indexing the AI corpora, or a group of daemons such as the
 Kubernetes control plane). Start order is list order; `down` stops in reverse start
 order from the pidfiles of the run folder and of every Step's own supervisor folder,
 so it needs no entry of its own.
+
+Why one module of ~440 lines: it is the list of components and each one's environment
+(ports, credentials, URLs of the others); read together, it shows how the local run
+is wired, and splitting it would scatter that one table.
 """
 
 from __future__ import annotations
