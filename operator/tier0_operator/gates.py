@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from tier0_common.failover_crd import AUTOMATIC_REASON
 from tier0_common.failover_models import FailoverSpec, GroupSpec
 from tier0_operator.health import (
     GateResult,
@@ -77,7 +78,11 @@ def run_gates(
             return results
     budget = group.gates.freshness_budget_seconds
     if budget is not None and source is not None:
-        result = freshness_gate(http, source, target, budget)
+        # An automatic failover exists because the source failed its probes: asking it
+        # for /api/status would only wait out the probe timeout (its pods are gone or
+        # draining), so the target's own data age is judged instead.
+        asked = None if spec.reason == AUTOMATIC_REASON else source
+        result = freshness_gate(http, asked, target, budget)
         results.append(result)
         if not result.passed:
             return results

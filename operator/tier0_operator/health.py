@@ -20,6 +20,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -143,11 +144,19 @@ def judge_freshness(
 
 
 def freshness_gate(
-    http: httpx.Client, source: RegionSpec, target: RegionSpec, budget: float
+    http: httpx.Client, source: RegionSpec | None, target: RegionSpec, budget: float
 ) -> GateResult:
+    """Ask both regions at once (the gate costs the slower answer, not the sum);
+    ``source`` None: judge the target's own data age alone (automatic failovers, whose
+    source just failed its probes, gates.py)."""
     if not target.api_url:
         return GateResult("Freshness", False, f"region {target.name} has no apiURL to check")
-    return judge_freshness(fetch_status(http, target), fetch_status(http, source), budget)
+    if source is None or not source.api_url:
+        return judge_freshness(fetch_status(http, target), None, budget)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="freshness") as pool:
+        asked_source = pool.submit(fetch_status, http, source)
+        target_status = fetch_status(http, target)
+        return judge_freshness(target_status, asked_source.result(), budget)
 
 
 def canary_gate(

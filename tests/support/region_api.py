@@ -31,6 +31,9 @@ class RegionState:
     canaries: set[str] = field(default_factory=set)
     #: Seconds /health takes to answer (a slow gate keeps the failover lock held).
     health_delay: float = 0.0
+    #: When set, /health answers 200 only once every party has asked (probes that
+    #: run one after the other break the barrier at its timeout and get 503).
+    health_barrier: threading.Barrier | None = None
 
 
 class RegionApi:
@@ -46,7 +49,14 @@ class RegionApi:
                 if self.path == "/health":
                     if state.health_delay:
                         time.sleep(state.health_delay)
-                    self._send(200 if state.healthy else 503, {"ok": state.healthy})
+                    together = True
+                    if state.health_barrier is not None:
+                        try:
+                            state.health_barrier.wait()
+                        except threading.BrokenBarrierError:
+                            together = False
+                    ok = state.healthy and together
+                    self._send(200 if ok else 503, {"ok": ok})
                 elif self.path == "/api/status":
                     last = state.last_ingest
                     self._send(
