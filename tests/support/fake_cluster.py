@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from tier0_common.failover_crd import DEFAULT_REGION_LABEL, FG_PLURAL
 from tier0_operator.cluster import Json, SliceEvent, SliceListing, WatchExpired
 
 Key = tuple[str, str]
@@ -244,3 +245,23 @@ class FakeCluster:
                 return False
             self.custom[key] = _merge(self.custom[key], {"status": status})
             return True
+
+
+def two_region_cluster(
+    group: str, service: str, regions: list[Json] | None = None, **spec: Any
+) -> FakeCluster:
+    """One ready API pod per region, ``service`` selecting region1, and a FailoverGroup
+    ``group`` over both (``regions`` overrides the bare region list; ``spec`` adds keys)."""
+    fake = FakeCluster()
+    for region in ("region1", "region2"):
+        fake.add_pod(f"{region}-a", {"app": "api", DEFAULT_REGION_LABEL: region})
+    fake.add_service(service, {"app": "api", DEFAULT_REGION_LABEL: "region1"})
+    listed = regions or [{"name": "region1"}, {"name": "region2"}]
+    fake.add_object(
+        FG_PLURAL,
+        {
+            "metadata": {"name": group},
+            "spec": {"services": [service], "initialRegion": "region1", "regions": listed, **spec},
+        },
+    )
+    return fake

@@ -107,3 +107,31 @@ def test_automatic_failover_fires_holds_its_dwell_and_freezes_on_flapping(
     assert second[-1]["spec"]["targetRegion"] == "region1"
     assert namespace.selector_region() == "region1"
     assert namespace.fg()["status"].get("automationFrozen") is False
+
+
+def test_a_shortened_probe_interval_counts_at_once(
+    namespace: Namespace,
+    make_group: GroupFactory,
+    operator: OperatorProcess,
+    regions: dict[str, RegionApi],
+) -> None:
+    # The daemon first probes every 60 s; shortening the interval must not wait out the
+    # rest of that minute (the real-node benchmark switches to fast probes, then fails
+    # a region at once).
+    make_group(policy={**POLICY, "probeIntervalSeconds": 60, "stabilizationWindowSeconds": 60})
+    operator.start()
+    wait_for(
+        lambda: region_states(namespace) == {"region1": "Healthy", "region2": "Healthy"},
+        20,
+        what="both regions probed Healthy",
+    )
+    namespace.kubectl(
+        "patch",
+        f"failovergroup/{SERVICE}",
+        "--type=merge",
+        "-p",
+        '{"spec":{"policy":{"probeIntervalSeconds":0.2,"stabilizationWindowSeconds":1.0}}}',
+    )
+    regions["region1"].state.healthy = False
+    first = wait_for(lambda: completed(namespace, 1), 20, what="an automatic failover Completed")
+    assert first[0]["spec"]["targetRegion"] == "region2"

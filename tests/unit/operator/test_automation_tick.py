@@ -17,11 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.fake_cluster import FakeCluster
+from tests.support.fake_cluster import FakeCluster, two_region_cluster
 from tests.support.region_api import RegionApi
 from tests.support.servers import free_port
 from tier0_common.failover_crd import AUTOMATIC_REASON, FG_PLURAL, RF_PLURAL
-from tier0_common.failover_crd import DEFAULT_REGION_LABEL as LABEL
 from tier0_operator.automation import GroupAutomation, GroupState
 from tier0_operator.reconcile import Failover
 from tier0_operator.request import Outcome
@@ -55,18 +54,7 @@ def http() -> Iterator[httpx.Client]:
 
 
 def make_cluster(regions: list[dict[str, Any]], **spec: Any) -> FakeCluster:
-    fake = FakeCluster()
-    for region in ("region1", "region2"):
-        fake.add_pod(f"{region}-a", {"app": "api", LABEL: region})
-    fake.add_service(SERVICE, {"app": "api", LABEL: "region1"})
-    fake.add_object(
-        FG_PLURAL,
-        {
-            "metadata": {"name": GROUP},
-            "spec": {"services": [SERVICE], "initialRegion": "region1", "regions": regions, **spec},
-        },
-    )
-    return fake
+    return two_region_cluster(GROUP, SERVICE, regions, **spec)
 
 
 def health_regions(apis: dict[str, RegionApi]) -> list[dict[str, Any]]:

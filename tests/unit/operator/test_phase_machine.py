@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.fake_cluster import FakeCluster
+from tests.support.fake_cluster import FakeCluster, two_region_cluster
 from tier0_common.failover_crd import DEFAULT_REGION_LABEL as LABEL
 from tier0_common.failover_crd import FG_PLURAL, RF_PLURAL
 from tier0_operator.locks import lease_name
@@ -30,22 +30,7 @@ SERVICE = "tier0-api"
 
 @pytest.fixture
 def cluster() -> FakeCluster:
-    fake = FakeCluster()
-    for region in ("region1", "region2"):
-        fake.add_pod(f"{region}-a", {"app": "api", LABEL: region})
-    fake.add_service(SERVICE, {"app": "api", LABEL: "region1"})
-    fake.add_object(
-        FG_PLURAL,
-        {
-            "metadata": {"name": GROUP},
-            "spec": {
-                "services": [SERVICE],
-                "initialRegion": "region1",
-                "regions": [{"name": "region1"}, {"name": "region2"}],
-            },
-        },
-    )
-    return fake
+    return two_region_cluster(GROUP, SERVICE)
 
 
 @pytest.fixture
