@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -31,6 +29,7 @@ import httpx
 import pytest
 
 from tests.support.region_api import RegionApi
+from tests.support.servers import free_ports
 from tests.support.wait import wait_for
 from tier0_common.failover_crd import FG_PLURAL, GROUP, RF_PLURAL, VERSION
 from tier0_devenv import rbac as local_rbac
@@ -55,27 +54,8 @@ PORT_RANGE = range(21000, 21100)
 
 
 def free_ports_in_range(count: int) -> list[int]:
-    """Distinct free ports from PORT_RANGE (held while picking so they differ).
-
-    Tried in random order: test sessions running side by side on one machine would
-    otherwise all pick the lowest free ports and race each other to bind them.
-    """
-    held: list[socket.socket] = []
-    try:
-        for port in random.sample(PORT_RANGE, len(PORT_RANGE)):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                sock.close()
-                continue
-            held.append(sock)
-            if len(held) == count:
-                return [int(s.getsockname()[1]) for s in held]
-    finally:
-        for sock in held:
-            sock.close()
-    raise RuntimeError(f"fewer than {count} free ports in {PORT_RANGE}")
+    """Distinct free ports from PORT_RANGE (see servers.free_ports)."""
+    return free_ports(count, PORT_RANGE)
 
 
 def free_port_in_range() -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,17 +94,34 @@ class Endpoint:
         return redis.Redis(host=self.host, port=self.port, password=self.password, **options)
 
 
-def free_ports(count: int) -> list[int]:
-    """Distinct ports nothing listens on right now (the kernel's picks, held together
-    while picking so they differ)."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+#: Where test servers get their ports: below the kernel's ephemeral range (32768-60999
+#: by default), because a port the kernel hands out for bind(0) can be taken by any
+#: outgoing connection before the server binds it (seen as "Address already in use"
+#: on busy runs); above the real node's fixed ports (11248-16443) and the operator
+#: tests' own bands (21000-21100, 25000-25100) and make up's RabbitMQ (25672-25673);
+#: below the NodePorts (30000-32767).
+TEST_PORTS = range(26100, 30000)
+
+
+def free_ports(count: int, ports: range = TEST_PORTS) -> list[int]:
+    """Distinct ports nothing listens on right now, held together while picking so they
+    differ; tried in random order so sessions running side by side rarely meet."""
+    held: list[socket.socket] = []
     try:
-        for sock in sockets:
-            sock.bind((infra.LOOPBACK, 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
+        for port in random.sample(ports, len(ports)):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                sock.bind((infra.LOOPBACK, port))
+            except OSError:
+                sock.close()
+                continue
+            held.append(sock)
+            if len(held) == count:
+                return [int(s.getsockname()[1]) for s in held]
     finally:
-        for sock in sockets:
+        for sock in held:
             sock.close()
+    raise RuntimeError(f"fewer than {count} free ports in {ports}")
 
 
 def free_port() -> int:
